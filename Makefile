@@ -1,0 +1,24 @@
+# The two set-up commands of the README: `make install`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+TOOLS_VENV := .venv-tools
+
+.PHONY: install test lint render clean
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip check
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	$(TOOLS_VENV)/bin/pip check
+
+test: lint
+	$(VENV)/bin/python -m pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Reusable ComponentResources of the platform; none of them reads stack config."""

@@ -1,0 +1,155 @@
+"""A managed nodegroup on AL2023 with a launch template that enforces IMDSv2."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_policies import ec2_assume_role_policy
+
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonEKS_CNI_Policy",
+)
+CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
+GRAVITON = re.compile(r"[a-z]+\d+[a-z]*g[a-z]*\.")
+
+
+def ami_type_for(instance_types: Sequence[str]) -> str:
+    """AL2023 for the instances' architecture; mixing architectures in one group fails."""
+    arm = {bool(GRAVITON.match(t)) for t in instance_types}
+    if len(arm) != 1:
+        raise ValueError(f"instance types {list(instance_types)} mix arm64 and x86_64")
+    return "AL2023_ARM_64_STANDARD" if arm.pop() else "AL2023_x86_64_STANDARD"
+
+
+def launch_template_metadata_options() -> dict[str, object]:
+    """IMDSv2 only, one hop: pods cannot reach the node role's credentials."""
+    return {
+        "http_endpoint": "enabled",
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 1,
+        "instance_metadata_tags": "disabled",
+    }
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    key: str
+    value: str
+    effect: str
+    """EKS spelling: NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE."""
+
+
+@dataclass(frozen=True)
+class NodeGroupArgs:
+    """Inputs of NodeGroup."""
+
+    cluster_name: pulumi.Input[str]
+    kubernetes_version: str
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets only: nodes get no public IP."""
+    instance_types: Sequence[str] = ("t3.medium",)
+    min_size: int = 1
+    desired_size: int = 1
+    max_size: int = 2
+    disk_size_gib: int = 20
+    capacity_type: str = "ON_DEMAND"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[NodeTaint] = ()
+    ssh_key_name: str = ""
+    """EC2 key pair for SSH; empty (default) means none. Prefer SSM Session Manager."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"min_size {self.min_size} <= desired_size {self.desired_size} "
+                f"<= max_size {self.max_size} does not hold"
+            )
+        if self.capacity_type not in CAPACITY_TYPES:
+            raise ValueError(f"capacity_type {self.capacity_type!r} is not one of {CAPACITY_TYPES}")
+        ami_type_for(self.instance_types)
+
+
+class NodeGroup(pulumi.ComponentResource):
+    def __init__(self, name: str, args: NodeGroupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksplatform:cluster:NodeGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(ec2_assume_role_policy()),
+            description="EKS managed nodegroup instances",
+            tags=tags,
+            opts=child,
+        )
+        partition = aws.get_partition_output().partition
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{policy}",
+                role=self.role.name,
+                policy_arn=partition.apply(lambda p, n=policy: f"arn:{p}:iam::aws:policy/{n}"),
+                opts=child,
+            )
+            for policy in NODE_POLICIES
+        ]
+        self.launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description="IMDSv2-only nodes with encrypted gp3 root volumes",
+            update_default_version=True,
+            metadata_options=launch_template_metadata_options(),
+            key_name=args.ssh_key_name or None,
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": args.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            tag_specifications=[
+                {"resource_type": kind, "tags": tags} for kind in ("instance", "volume")
+            ],
+            tags=tags,
+            opts=child,
+        )
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-ng",
+            cluster_name=args.cluster_name,
+            version=args.kubernetes_version,
+            node_role_arn=self.role.arn,
+            subnet_ids=args.subnet_ids,
+            ami_type=ami_type_for(args.instance_types),
+            instance_types=list(args.instance_types),
+            capacity_type=args.capacity_type,
+            scaling_config={
+                "min_size": args.min_size,
+                "desired_size": args.desired_size,
+                "max_size": args.max_size,
+            },
+            update_config={"max_unavailable": 1},
+            labels=dict(args.labels),
+            taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in args.taints],
+            launch_template={
+                "id": self.launch_template.id,
+                "version": self.launch_template.latest_version.apply(str),
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=attachments,
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        self.node_role_arn: pulumi.Output[str] = self.role.arn
+        self.register_outputs({"node_group_name": self.node_group.node_group_name})

@@ -1,0 +1,58 @@
+"""A managed IAM policy granting read access to exactly the secrets one workload reads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_policies import secret_read_policy
+
+
+@dataclass(frozen=True)
+class SecretReadPolicyArgs:
+    """Inputs of SecretReadPolicy."""
+
+    secret_arns: Sequence[pulumi.Input[str]]
+    parameter_arns: Sequence[pulumi.Input[str]] = ()
+    kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    """Customer-managed keys of those secrets; empty when they use the AWS managed key."""
+    region: str = ""
+    description: str = "Read the secrets of one workload"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.secret_arns and not self.parameter_arns:
+            raise ValueError("SecretReadPolicyArgs needs at least one secret or parameter ARN")
+
+
+class SecretReadPolicy(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: SecretReadPolicyArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:identity:SecretReadPolicy", name, None, opts)
+        counts = (len(args.secret_arns), len(args.parameter_arns))
+        document = pulumi.Output.all(
+            *args.secret_arns, *args.parameter_arns, *args.kms_key_arns
+        ).apply(
+            lambda arns: json.dumps(
+                secret_read_policy(
+                    arns[: counts[0]],
+                    parameter_arns=arns[counts[0] : sum(counts)],
+                    kms_key_arns=arns[sum(counts) :],
+                    region=args.region,
+                )
+            )
+        )
+        self.policy = aws.iam.Policy(
+            f"{name}-policy",
+            description=args.description,
+            policy=document,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.policy_arn: pulumi.Output[str] = self.policy.arn
+        self.register_outputs({"policy_arn": self.policy_arn})

@@ -1,0 +1,1 @@
+"""Example workloads: the secret-reading nginx demo and the multi-container pod patterns."""

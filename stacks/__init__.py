@@ -1,0 +1,1 @@
+"""Composition of components into a stack; the only package that reads stack config."""

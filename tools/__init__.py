@@ -1,0 +1,1 @@
+"""Developer tools: Pulumi mocks shared by the tests and the offline render."""

@@ -1,0 +1,309 @@
+"""Pulumi mocks with realistic computed outputs, and a recorder of every registration.
+
+Shared by tests/conftest.py and the offline render so both see the same program run.
+Outputs are derived from resource names only, so two runs give identical values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.config import set_all_config
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"
+PROJECT = "eks-secrets-platform"
+OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+
+def _hex(name: str, length: int) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:length]
+
+
+@dataclass
+class Registration:
+    """One resource as the engine would see it: inputs, options and mocked outputs."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    protect: bool = False
+    retain_on_delete: bool = False
+    provider: str = ""
+    ignore_changes: list[str] = field(default_factory=list)
+
+
+class Recorder:
+    """What a program run registered, in registration order."""
+
+    def __init__(self) -> None:
+        self.resources: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def ancestors(self, resource: Registration) -> list[Registration]:
+        chain, parent = [], resource.parent
+        while parent and not parent.endswith(f"::{PROJECT}-{parent.split('::')[1]}"):
+            try:
+                current = self.by_urn(parent)
+            except StopIteration:
+                break
+            chain.append(current)
+            parent = current.parent
+        return chain
+
+    def depends_on(self, resource: Registration, other: Registration) -> bool:
+        """True when `resource` (or an ancestor) waits for `other` or an ancestor of it."""
+        mine = {resource.urn, *(a.urn for a in self.ancestors(resource))}
+        targets = {other.urn, *(a.urn for a in self.ancestors(other))}
+        for r in self.resources:
+            if r.urn in mine and targets & set(r.dependencies):
+                return True
+        return False
+
+    def kubernetes_objects(self) -> list[Registration]:
+        return [
+            r
+            for r in self.resources
+            if r.custom
+            and r.type.startswith("kubernetes:")
+            and r.type != "pulumi:providers:kubernetes"
+            and "helm.sh" not in r.type
+        ]
+
+
+class RealisticMocks(pulumi.runtime.Mocks):
+    """Computed outputs shaped like AWS's, so no check sees None."""
+
+    def __init__(self, region: str = "ap-southeast-1") -> None:
+        self.region = region
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token = args.token
+        if token.endswith("getAvailabilityZones"):
+            names = [f"{self.region}{z}" for z in "abc"]
+            return {
+                "names": names,
+                "zoneIds": [f"apse1-az{i}" for i in (1, 2, 3)],
+                "id": self.region,
+            }, []
+        if token.endswith("getCallerIdentity"):
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                "userId": "AIDAEXAMPLE",
+                "id": ACCOUNT,
+            }, []
+        if token.endswith("getPartition"):
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token.endswith("getRegion"):
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        return {}, []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        name, inputs, typ = args.name, dict(args.inputs), args.typ
+        physical = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+        out: dict[str, Any] = {**inputs}
+        rid = f"{name}-id"
+        arn_prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}"
+        if typ == "aws:iam/role:Role":
+            out.update(
+                name=physical,
+                arn=f"arn:aws:iam::{ACCOUNT}:role/{physical}",
+                uniqueId=f"AROA{_hex(name, 16).upper()}",
+            )
+            rid = physical
+        elif typ == "aws:iam/policy:Policy":
+            out.update(name=physical, arn=f"arn:aws:iam::{ACCOUNT}:policy/{physical}")
+            rid = out["arn"]
+        elif typ == "aws:secretsmanager/secret:Secret":
+            out["arn"] = f"{arn_prefix.format('secretsmanager')}:secret:{physical}-{_hex(name, 6)}"
+            rid = out["arn"]
+        elif typ == "aws:ssm/parameter:Parameter":
+            out["arn"] = f"{arn_prefix.format('ssm')}:parameter/{physical.lstrip('/')}"
+        elif typ == "aws:kms/key:Key":
+            key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
+            out.update(keyId=key_id, arn=f"{arn_prefix.format('kms')}:key/{key_id}")
+            rid = key_id
+        elif typ == "aws:ec2/vpc:Vpc":
+            rid = f"vpc-{_hex(name, 17)}"
+        elif typ == "aws:ec2/subnet:Subnet":
+            rid = f"subnet-{_hex(name, 17)}"
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            rid = f"lt-{_hex(name, 17)}"
+            out.update(latestVersion=1, defaultVersion=1)
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            out.update(
+                nodeGroupName=physical, arn=f"{arn_prefix.format('eks')}:nodegroup/{physical}"
+            )
+        elif typ == "eks:index:Cluster":
+            out.update(self._eks_outputs(inputs.get("name") or name))
+        elif typ.startswith("kubernetes:") and "metadata" in inputs:
+            meta = dict(inputs.get("metadata") or {})
+            meta.setdefault("name", physical)
+            out["metadata"] = meta
+        elif typ == "kubernetes:helm.sh/v3:Release":
+            out["status"] = {
+                "status": "deployed",
+                "name": physical,
+                "namespace": inputs.get("namespace", "default"),
+                "version": 1,
+            }
+        if "arn" not in out and typ.startswith("aws:"):
+            service = typ.split(":")[1].split("/")[0]
+            out["arn"] = f"{arn_prefix.format(service)}:{typ.split(':')[-1].lower()}/{rid}"
+        return rid, out
+
+    def _eks_outputs(self, cluster_name: str) -> dict[str, Any]:
+        issuer = f"oidc.eks.{self.region}.amazonaws.com/id/{OIDC_ID}"
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {
+                        "server": f"https://{OIDC_ID}.gr7.{self.region}.eks.amazonaws.com",
+                        "certificate-authority-data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==",
+                    },
+                }
+            ],
+            "contexts": [
+                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
+            ],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster_name],
+                        }
+                    },
+                }
+            ],
+        }
+        return {
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "oidcProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}",
+            "oidcProviderUrl": issuer,
+            "oidcIssuer": f"https://{issuer}",
+            "clusterSecurityGroupId": f"sg-{_hex(cluster_name + 'cluster', 17)}",
+            "nodeSecurityGroupId": f"sg-{_hex(cluster_name + 'node', 17)}",
+        }
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that also keeps each registration's options (parent, deps, protect)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, recorder: Recorder) -> None:
+        super().__init__(mocks)
+        self.recorder = recorder
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.recorder.resources.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=request.custom,
+                    parent=request.parent,
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    outputs=dict(response.object.items()) and _struct_to_dict(response.object),
+                    dependencies=list(request.dependencies),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider,
+                    ignore_changes=list(request.ignoreChanges),
+                )
+            )
+        return response
+
+
+def _struct_to_dict(struct) -> dict[str, Any]:
+    return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """The config the Pulumi CLI would hand the program: Pulumi.yaml defaults overlaid with
+    Pulumi.<stack>.yaml, every value as the string the CLI passes (arrays as JSON)."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    values: dict[str, Any] = {}
+    for key, decl in (project.get("config") or {}).items():
+        if isinstance(decl, dict) and "default" in decl:
+            values[key if ":" in key else f"{PROJECT}:{key}"] = decl["default"]
+    stack_file = ROOT / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        raise FileNotFoundError(f"no stack file {stack_file.name}")
+    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
+    values.update(overrides or {})
+    return {key: _as_config_string(value) for key, value in values.items() if value is not None}
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def run_program(
+    stack: str,
+    config: dict[str, str],
+    *,
+    secret_keys: tuple[str, ...] = (f"{PROJECT}:secretValues",),
+    program: Path = ROOT / "__main__.py",
+) -> Recorder:
+    """Runs the Pulumi program under mocks and returns what it registered."""
+    recorder = Recorder()
+    mocks = RealisticMocks(region=config.get("aws:region", "ap-southeast-1"))
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=RecordingMonitor(mocks, recorder),
+    )
+    set_all_config(dict(config), [k for k in secret_keys if k in config])
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output:
+        runpy.run_path(str(program), run_name="__main__")
+        exported = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+        return pulumi.Output.from_input(dict(exported)).apply(
+            lambda values: recorder.stack_outputs.update(values)
+        )
+
+    run()
+    return recorder
