@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_STANDARD_SUPPORT
 from stacks.reader import (
@@ -21,6 +20,7 @@ from stacks.reader import (
     check_cidr,
     check_dns1123_label,
 )
+from stacks.workloads import WorkloadsConfig, parse_workloads
 
 PROJECT = "eks-secrets-platform"
 
@@ -162,8 +162,8 @@ class StackConfig:
     secrets: tuple[SecretSpec, ...]
     secrets_store: SecretsStoreConfig
     demo: DemoConfig
+    workloads: WorkloadsConfig = field(default_factory=WorkloadsConfig)
     owner: str = "platform-team"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -402,12 +402,14 @@ def _check_secret_values(r: ConfigReader, secrets: tuple[SecretSpec, ...]) -> No
             r.problems.append(f"{r.key('secretValues')} has no value for secret {name!r}; {hint}")
         elif not isinstance(values[name], (str, dict)):
             r.problems.append(
-                f"{r.key('secretValues')} value for {name!r} (hidden) must be a string or a JSON object"
+                f"{r.key('secretValues')} value for {name!r} (hidden) must be a string "
+                "or a JSON object"
             )
     for name in values:
         if name not in {s.name for s in secrets}:
             r.problems.append(
-                f"{r.key('secretValues')} has a value for {name!r}, which is not in the secrets list"
+                f"{r.key('secretValues')} has a value for {name!r}, "
+                "which is not in the secrets list"
             )
 
 
@@ -485,6 +487,7 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
     _check_secret_values(r, secrets)
     secrets_store = _parse_secrets_store(r, nodegroup.taints)
     demo = _parse_demo(r, secrets, secrets_store.enable_sync_secret)
+    workloads = parse_workloads(r)
     owner = r.string(
         "owner",
         "platform-team",
@@ -503,5 +506,6 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
         secrets=secrets,
         secrets_store=secrets_store,
         demo=demo,
+        workloads=workloads,
         owner=owner,
     )

@@ -23,6 +23,7 @@ from components.workloads.nginx_secrets_demo import (
     NginxSecretsDemoArgs,
 )
 from stacks.config import SecretSpec, StackConfig
+from stacks.workloads import build_workloads
 
 
 @dataclass
@@ -218,4 +219,5 @@ def build(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -> dict[st
     outputs = dict(platform.outputs)
     if cfg.demo.enabled:
         outputs.update(build_demo(platform))
+    outputs.update(build_workloads(platform, cfg.workloads))
     return outputs

@@ -81,10 +81,7 @@ class Recorder:
         """True when `resource` (or an ancestor) waits for `other` or an ancestor of it."""
         mine = {resource.urn, *(a.urn for a in self.ancestors(resource))}
         targets = {other.urn, *(a.urn for a in self.ancestors(other))}
-        for r in self.resources:
-            if r.urn in mine and targets & set(r.dependencies):
-                return True
-        return False
+        return any(r.urn in mine and targets & set(r.dependencies) for r in self.resources)
 
     def kubernetes_objects(self) -> list[Registration]:
         return [
@@ -147,7 +144,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
         elif typ == "aws:ssm/parameter:Parameter":
             out["arn"] = f"{arn_prefix.format('ssm')}:parameter/{physical.lstrip('/')}"
         elif typ == "aws:kms/key:Key":
-            key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
+            digest = _hex(name, 32)
+            key_id = "-".join((digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:]))
             out.update(keyId=key_id, arn=f"{arn_prefix.format('kms')}:key/{key_id}")
             rid = key_id
         elif typ == "aws:ec2/vpc:Vpc":
