@@ -48,18 +48,30 @@ def secret_values_for(stack: str) -> dict[str, Any]:
     }
 
 
+def _set_mocks(recorder: Recorder, stack: str = "test") -> None:
+    mocks = RealisticMocks()
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=RecordingMonitor(mocks, recorder),
+    )
+
+
+@pytest.fixture
+def pulumi_mocks() -> Recorder:
+    """Fresh mocks for a test decorated with @pulumi.runtime.test; returns the Recorder."""
+    recorder = Recorder()
+    _set_mocks(recorder)
+    return recorder
+
+
 @pytest.fixture
 def build() -> Callable[[Callable[[], Any]], Recorder]:
     def _build(fn: Callable[[], Any], *, stack: str = "test") -> Recorder:
         recorder = Recorder()
-        mocks = RealisticMocks()
-        pulumi.runtime.set_mocks(
-            mocks,
-            project=PROJECT,
-            stack=stack,
-            preview=False,
-            monitor=RecordingMonitor(mocks, recorder),
-        )
+        _set_mocks(recorder, stack)
 
         @pulumi.runtime.test
         def run() -> None:

@@ -34,17 +34,21 @@ class Registration:
     """One resource as the engine would see it: inputs, options and mocked outputs."""
 
     urn: str
+    id: str
     type: str
     name: str
     custom: bool
     parent: str
     inputs: dict[str, Any]
+    """Inputs with Pulumi secrets unwrapped to their plain values."""
     outputs: dict[str, Any] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
     protect: bool = False
     retain_on_delete: bool = False
     provider: str = ""
     ignore_changes: list[str] = field(default_factory=list)
+    secret_inputs: dict[str, Any] = field(default_factory=dict)
+    """Inputs as sent, secrets still wrapped in Pulumi's secret marker (for redaction)."""
 
 
 class Recorder:
@@ -232,11 +236,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.recorder.resources.append(
                 Registration(
                     urn=response.urn,
+                    id=response.id,
                     type=request.type,
                     name=request.name,
                     custom=request.custom,
                     parent=request.parent,
-                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    inputs=rpc.deserialize_properties_unwrap_secrets(
+                        request.object, keep_unknowns=True
+                    )[0],
+                    secret_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                     outputs=dict(response.object.items()) and _struct_to_dict(response.object),
                     dependencies=list(request.dependencies),
                     protect=bool(request.protect),
@@ -282,9 +290,10 @@ def run_program(
     *,
     secret_keys: tuple[str, ...] = (f"{PROJECT}:secretValues",),
     program: Path = ROOT / "__main__.py",
+    recorder: Recorder | None = None,
 ) -> Recorder:
     """Runs the Pulumi program under mocks and returns what it registered."""
-    recorder = Recorder()
+    recorder = Recorder() if recorder is None else recorder
     mocks = RealisticMocks(region=config.get("aws:region", "ap-southeast-1"))
     pulumi.runtime.set_mocks(
         mocks,

@@ -1,0 +1,103 @@
+"""Cluster: the pulumi-eks inputs that make it secure, and the provider built from it."""
+
+import json
+
+import pytest
+
+from components.cluster import CLUSTER_ADMIN_POLICY, Cluster, ClusterArgs
+
+ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin"
+
+
+def _args(**overrides):
+    values = dict(
+        cluster_name="eks-test",
+        kubernetes_version="1.35",
+        vpc_id="vpc-0123456789abcdef0",
+        public_subnet_ids=["subnet-pub0", "subnet-pub1"],
+        private_subnet_ids=["subnet-prv0", "subnet-prv1"],
+        admin_principal_arns=[ADMIN],
+        public_access_cidrs=["203.0.113.0/24"],
+        tags={"project": "eks-secrets-platform"},
+    )
+    values.update(overrides)
+    return ClusterArgs(**values)
+
+
+@pytest.fixture
+def recorded(build):
+    return build(lambda: Cluster("cluster", _args()))
+
+
+def test_eks_cluster_gets_an_explicit_name_and_pinned_version(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    assert eks["name"] == "eks-test"
+    assert eks["version"] == "1.35"
+
+
+def test_api_auth_mode_with_admin_access_entries(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    assert eks["authenticationMode"] == "API"
+    entry = eks["accessEntries"]["admin-0"]
+    assert entry["principalArn"] == ADMIN
+    assert entry["accessPolicies"]["cluster-admin"]["policyArn"] == CLUSTER_ADMIN_POLICY
+    assert entry["accessPolicies"]["cluster-admin"]["accessScope"] == {"type": "cluster"}
+
+
+def test_oidc_provider_on_and_default_node_group_skipped(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    assert eks["createOidcProvider"] is True
+    assert eks["skipDefaultNodeGroup"] is True
+
+
+def test_control_plane_logs_go_to_a_log_group_with_retention(recorded):
+    eks = recorded.named("cluster-eks")
+    assert eks.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    logs = recorded.named("cluster-logs")
+    assert logs.inputs["name"] == "/aws/eks/eks-test/cluster"
+    assert logs.inputs["retentionInDays"] == 30
+    assert recorded.depends_on(eks, logs)
+
+
+def test_secrets_are_envelope_encrypted_with_a_rotating_stack_key(recorded):
+    key = recorded.named("cluster-secrets-key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert recorded.named("cluster-eks").inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
+    policy = json.loads(key.inputs["policy"])
+    assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_endpoint_private_and_public_only_for_listed_cidrs(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    assert eks["endpointPrivateAccess"] is True
+    assert eks["endpointPublicAccess"] is True
+    assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_no_public_cidrs_means_a_private_only_endpoint(build):
+    rec = build(lambda: Cluster("cluster", _args(public_access_cidrs=[])))
+    eks = rec.named("cluster-eks").inputs
+    assert eks["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in eks
+
+
+def test_network_policy_enforcement_is_on_in_the_vpc_cni(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    assert eks["vpcCniOptions"]["enableNetworkPolicy"] is True
+
+
+def test_kubernetes_provider_uses_the_cluster_kubeconfig(recorded):
+    provider = recorded.named("cluster-k8s")
+    assert provider.type == "pulumi:providers:kubernetes"
+    kubeconfig = json.loads(provider.inputs["kubeconfig"])
+    assert kubeconfig["current-context"] == "eks-test"
+
+
+def test_open_world_endpoint_is_refused():
+    with pytest.raises(ValueError, match="must not open the API endpoint to everyone"):
+        _args(public_access_cidrs=["0.0.0.0/0"])
+
+
+def test_bad_cidr_is_refused():
+    with pytest.raises(ValueError, match="'10.0.0.1/8' must be an IPv4 or IPv6 CIDR"):
+        _args(public_access_cidrs=["10.0.0.1/8"])

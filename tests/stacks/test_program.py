@@ -1,0 +1,178 @@
+"""The whole program (`__main__.py`) under mocks, for every stack file."""
+
+import json
+
+import pytest
+
+from stacks.reader import ConfigError
+from tests.conftest import STACKS
+from tools.pulumi_mocks import PROJECT, Recorder
+
+NS = PROJECT
+TAGGABLE_AWS = (
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:iam/role:Role",
+    "aws:iam/policy:Policy",
+    "aws:kms/key:Key",
+    "aws:secretsmanager/secret:Secret",
+    "aws:eks/nodeGroup:NodeGroup",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:cloudwatch/logGroup:LogGroup",
+)
+
+
+@pytest.fixture(scope="module")
+def dev() -> Recorder:
+    from tests.conftest import secret_values_for
+    from tools.pulumi_mocks import run_program, stack_config
+
+    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
+    return run_program("dev", stack_config("dev", values))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_runs_and_builds_the_platform(run_stack, stack):
+    rec = run_stack(stack)
+    types = {r.type for r in rec.resources}
+    for expected in (
+        "eks:index:Cluster",
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:secretsmanager/secret:Secret",
+        "kubernetes:helm.sh/v3:Release",
+    ):
+        assert expected in types, f"{stack} registers no {expected}"
+    assert rec.stack_outputs["clusterName"]
+
+
+def test_dev_registers_the_core_parts(dev):
+    counts = {
+        t: len(dev.of_type(t)) for t in ("aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway")
+    }
+    assert counts == {"aws:ec2/subnet:Subnet": 4, "aws:ec2/natGateway:NatGateway": 1}
+    assert len(dev.of_type("eks:index:Cluster")) == 1
+    assert len(dev.of_type("aws:eks/nodeGroup:NodeGroup")) == 1
+    assert len(dev.of_type("kubernetes:helm.sh/v3:Release")) >= 2
+    assert dev.named("demo-secrets-class-spc")
+    assert dev.named("demo-deployment")
+
+
+def test_nodes_run_in_the_private_subnets(dev):
+    subnets = dev.of_type("aws:ec2/subnet:Subnet")
+    private = sorted(r.id for r in subnets if "private" in r.name)
+    assert len(private) == 2
+    assert sorted(dev.named("nodes-ng").inputs["subnetIds"]) == private
+
+
+def test_demo_policy_reads_exactly_its_secret(dev):
+    secret_arn = dev.named("secret-demo-app-credentials-secret").outputs["arn"]
+    policy = json.loads(dev.named("demo-secrets-read-policy").inputs["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "ReadListedSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": [secret_arn],
+        }
+    ]
+
+
+def test_demo_role_trusts_only_the_demo_service_account(dev):
+    trust = json.loads(dev.named("demo-secrets-irsa-role").inputs["assumeRolePolicy"])
+    statement = trust["Statement"][0]
+    eks = dev.of_type("eks:index:Cluster")[0]
+    assert statement["Principal"]["Federated"] == eks.outputs["oidcProviderArn"]
+    issuer = eks.outputs["oidcProviderUrl"]
+    assert statement["Condition"]["StringEquals"] == {
+        f"{issuer}:sub": "system:serviceaccount:secrets-demo:nginx-secrets-reader",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+
+
+def test_demo_pod_mounts_the_secret_read_only_with_no_credentials(dev):
+    deployment = dev.named("demo-deployment").inputs
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "nginx-secrets-reader"
+    volume = next(v for v in pod["volumes"] if "csi" in v)
+    assert volume["csi"] == {
+        "driver": "secrets-store.csi.k8s.io",
+        "readOnly": True,
+        "volumeAttributes": {"secretProviderClass": "nginx-secrets-demo-aws"},
+    }
+    nginx = pod["containers"][0]
+    mount = next(m for m in nginx["volumeMounts"] if m["name"] == volume["name"])
+    assert mount == {"name": volume["name"], "mountPath": "/mnt/secrets-store", "readOnly": True}
+    assert "env" not in nginx or all("AWS_" not in e["name"] for e in nginx["env"])
+    assert nginx["securityContext"]["runAsNonRoot"] is True
+    assert nginx["securityContext"]["allowPrivilegeEscalation"] is False
+    assert nginx["resources"]["limits"] and nginx["resources"]["requests"]
+    assert nginx["readinessProbe"] and nginx["livenessProbe"]
+
+
+def test_service_account_carries_the_role_arn(dev):
+    sa = dev.named("demo-secrets-irsa-sa").inputs
+    role = dev.named("demo-secrets-irsa-role").outputs["arn"]
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
+
+
+def test_driver_dependent_objects_wait_for_the_releases(dev):
+    driver = dev.named("secrets-store-driver")
+    for name in ("demo-secrets-class-spc", "demo-deployment"):
+        assert dev.depends_on(dev.named(name), driver), name
+    assert dev.depends_on(driver, dev.named("nodes-ng"))
+
+
+def test_every_kubernetes_object_uses_the_cluster_provider(dev):
+    objects = [r for r in dev.resources if r.custom and r.type.startswith("kubernetes:")]
+    assert objects
+    assert all("cluster-k8s" in r.provider for r in objects), [
+        r.name for r in objects if "cluster-k8s" not in r.provider
+    ]
+
+
+def test_every_aws_resource_is_tagged_for_leftover_hunting(dev):
+    for resource in dev.resources:
+        if resource.type in TAGGABLE_AWS:
+            tags = resource.inputs.get("tags") or {}
+            assert {k: tags.get(k) for k in ("project", "stack", "owner")} == {
+                "project": PROJECT,
+                "stack": "dev",
+                "owner": "platform-team",
+            }, resource.name
+
+
+def test_outputs_include_the_verify_command_and_identifiers(dev):
+    out = dev.stack_outputs
+    assert out["clusterName"] == "eks-secrets-dev"
+    assert json.loads(out["kubeconfig"])["kind"] == "Config"
+    assert out["demoRoleArn"].startswith("arn:aws:iam::")
+    assert set(out["secretArns"]) >= {"demo-app-credentials"}
+    assert out["demoNamespace"] == "secrets-demo"
+    assert out["verifyCommand"] == (
+        "kubectl -n secrets-demo exec deploy/nginx-secrets-demo -c nginx -- "
+        "cat /mnt/secrets-store/demo-app-credentials"
+    )
+
+
+def test_kubeconfig_output_is_a_secret(dev):
+    provider = dev.named("cluster-k8s")
+    wrapped = provider.secret_inputs["kubeconfig"]
+    assert isinstance(wrapped, dict) and "value" in wrapped
+
+
+def test_secret_value_reaches_secrets_manager_only_as_a_secret(dev):
+    version = dev.named("secret-demo-app-credentials-value")
+    assert json.loads(version.inputs["secretString"])["username"] == "demo"
+    assert isinstance(version.secret_inputs["secretString"], dict)
+
+
+def test_bad_config_fails_before_any_resource_is_registered():
+    from tools.pulumi_mocks import run_program, stack_config
+
+    recorder = Recorder()
+    bad = stack_config("dev", {"aws:region": "nowhere", f"{NS}:nodeDiskSizeGib": "1"})
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", bad, recorder=recorder)
+    assert len(caught.value.problems) == 3  # region, disk size, and the missing secret value
+    assert recorder.resources == []
