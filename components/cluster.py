@@ -15,7 +15,12 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.iam_policies import kms_key_policy
+from components.iam_policies import (
+    eks_cluster_arn,
+    eks_cluster_assume_role_policy,
+    eks_secrets_encryption_policy,
+    kms_key_policy,
+)
 from components.validation import check_cidr
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
@@ -92,6 +97,33 @@ class Cluster(pulumi.ComponentResource):
             target_key_id=self.kms_key.key_id,
             opts=child,
         )
+        # The service role is ours, not pulumi-eks's default, so that its access to the
+        # encryption key is explicit and reviewable.
+        self.service_role = aws.iam.Role(
+            f"{name}-service-role",
+            assume_role_policy=json.dumps(eks_cluster_assume_role_policy()),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=tags,
+            opts=child,
+        )
+        service_role_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-service-role-cluster-policy",
+                role=self.service_role.name,
+                policy_arn=partition.partition.apply(
+                    lambda p: f"arn:{p}:iam::aws:policy/AmazonEKSClusterPolicy"
+                ),
+                opts=child,
+            ),
+            aws.iam.RolePolicy(
+                f"{name}-service-role-kms",
+                role=self.service_role.id,
+                policy=self.kms_key.arn.apply(
+                    lambda arn: json.dumps(eks_secrets_encryption_policy(arn))
+                ),
+                opts=child,
+            ),
+        ]
         # Created before the cluster so that EKS does not create it with no retention and
         # leave it behind after a destroy.
         self.log_group = aws.cloudwatch.LogGroup(
@@ -108,6 +140,7 @@ class Cluster(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             public_subnet_ids=args.public_subnet_ids,
             private_subnet_ids=args.private_subnet_ids,
+            service_role=self.service_role,
             node_associate_public_ip_address=False,
             authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries(args.admin_principal_arns),
@@ -121,7 +154,9 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=args.enable_deletion_protection,
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=args.enable_network_policy),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.log_group, *service_role_policies]
+            ),
         )
         self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
         # Derived from an output so that whatever uses the name waits for the cluster.
@@ -130,6 +165,13 @@ class Cluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn: pulumi.Output[str] = self.eks.oidc_provider_arn
         self.oidc_issuer: pulumi.Output[str] = self.eks.oidc_provider_url
+        # Built, not read: pulumi-eks is a remote component; EKS Pod Identity trust pins it.
+        self.cluster_arn: pulumi.Output[str] = pulumi.Output.all(
+            partition.partition,
+            aws.get_region_output().region,
+            identity.account_id,
+            self.cluster_name,
+        ).apply(lambda v: eks_cluster_arn(*v))
         self.cluster_security_group_id: pulumi.Output[str] = self.eks.cluster_security_group_id
         self.provider = k8s.Provider(
             f"{name}-k8s",

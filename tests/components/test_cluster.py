@@ -102,3 +102,15 @@ def test_open_world_endpoint_is_refused():
 def test_bad_cidr_is_refused():
     with pytest.raises(ValueError, match=re.escape("'10.0.0.1/8' must be an IPv4 or IPv6 CIDR")):
         _args(public_access_cidrs=["10.0.0.1/8"])
+
+
+def test_control_plane_role_may_use_only_its_own_key(recorded):
+    role = recorded.named("cluster-service-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
+    kms = json.loads(recorded.named("cluster-service-role-kms").inputs["policy"])
+    key_arn = recorded.named("cluster-secrets-key").outputs["arn"]
+    assert [s["Resource"] for s in kms["Statement"]] == [key_arn]
+    assert "kms:*" not in kms["Statement"][0]["Action"]
+    eks = recorded.named("cluster-eks")
+    assert recorded.depends_on(eks, recorded.named("cluster-service-role-kms"))
