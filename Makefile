@@ -20,5 +20,10 @@ lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# What a stack would create, without credentials: make render STACK=dev (see the README).
+STACK ?= dev
+render:
+	$(VENV)/bin/python -m tools.render --stack $(STACK) --out build/$(STACK)
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache

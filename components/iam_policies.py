@@ -206,9 +206,7 @@ def secret_read_policy(
     if kms_key_arns:
         if not region:
             raise ValueError("region is required to scope kms:Decrypt with kms:ViaService")
-        services = (["secretsmanager"] if secret_arns else []) + (
-            ["ssm"] if parameter_arns else []
-        )
+        services = (["secretsmanager"] if secret_arns else []) + (["ssm"] if parameter_arns else [])
         regions = [region, failover_region] if failover_region else [region]
         statements.append(_kms_decrypt_statement(kms_key_arns, services, regions))
     return {"Version": VERSION, "Statement": statements}
@@ -259,7 +257,11 @@ def eks_cluster_assume_role_policy() -> PolicyDocument:
 
 
 def eks_secrets_encryption_policy(key_arn: str) -> PolicyDocument:
-    """What the control plane needs on its own key to envelope-encrypt Kubernetes Secrets."""
+    """What the control plane needs on its own key to envelope-encrypt Kubernetes Secrets.
+
+    No kms:CreateGrant: the grant is created by whoever creates the cluster (the deployer),
+    and a role that may create grants can delegate the key (parliament flags it).
+    """
     return {
         "Version": VERSION,
         "Statement": [
@@ -271,7 +273,6 @@ def eks_secrets_encryption_policy(key_arn: str) -> PolicyDocument:
                     "kms:Decrypt",
                     "kms:DescribeKey",
                     "kms:ListGrants",
-                    "kms:CreateGrant",
                 ],
                 "Resource": key_arn,
             }

@@ -21,6 +21,8 @@ class SecretReadPolicyArgs:
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
     """Customer-managed keys of those secrets; empty when they use the AWS managed key."""
     region: str = ""
+    failover_region: str = ""
+    """Lets kms:Decrypt also go through the failover region's services."""
     description: str = "Read the secrets of one workload"
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -44,6 +46,7 @@ class SecretReadPolicy(pulumi.ComponentResource):
                     parameter_arns=arns[counts[0] : sum(counts)],
                     kms_key_arns=arns[sum(counts) :],
                     region=args.region,
+                    failover_region=args.failover_region,
                 )
             )
         )

@@ -40,7 +40,13 @@ class SecretObject:
 
     @property
     def file_name(self) -> str:
-        return self.object_alias or self.object_name.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+        """The file ASCP writes: the alias, else the name with `/` translated to `_` (ASCP's
+        default `pathTranslation`), so `/app/db-url` becomes `_app_db-url`."""
+        if self.object_alias:
+            return self.object_alias
+        if self.object_name.startswith("arn:"):
+            return self.object_name.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+        return self.object_name.replace("/", "_")
 
     def as_dict(self) -> dict[str, Any]:
         item: dict[str, Any] = {"objectName": self.object_name, "objectType": self.object_type}
@@ -95,6 +101,8 @@ def secret_provider_class_spec(
         missing = [f for _, f in synced.data if f not in names]
         if missing:
             raise ValueError(f"synced secret {synced.secret_name!r} reads unknown files {missing}")
+    if failover_region and failover_region == region:
+        raise ValueError(f"failover_region {failover_region!r} must differ from region")
     parameters: dict[str, str] = {"objects": objects_yaml(objects), "region": region}
     if failover_region:
         parameters["failoverRegion"] = failover_region

@@ -1,12 +1,26 @@
-"""Secrets Manager secrets the workloads read: created here, or referenced by ARN."""
+"""Secrets Manager secrets and SSM parameters the workloads read.
+
+A secret is created here, referenced by ARN (never touched), or imported (adopted: Pulumi
+manages its metadata, replicas and rotation, never writes its value, never deletes it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class ReplicaRegion:
+    """Where a secret is replicated, and the KMS key that encrypts the replica there."""
+
+    region: str
+    kms_key_id: pulumi.Input[str] | None = None
+    """A key in that region; None uses that region's aws/secretsmanager key."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,18 @@ class ManagedSecretArgs:
     recovery_window_in_days: int = 7
     """Days a deleted secret stays recoverable (7-30), or 0 to delete at once."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    import_existing: bool = False
+    """Adopt `existing_arn` into the stack (Pulumi `import`) instead of only referencing it.
+    Its value is never written and `pulumi destroy` leaves it in place (retainOnDelete);
+    its description, tags, KMS key, replicas and rotation then follow this stack."""
+    replicas: Sequence[ReplicaRegion] = ()
+    """Regions to replicate the secret to, for cross-region failover."""
+    rotation_lambda_arn: str = ""
+    """A rotation Lambda (yours; it must let secretsmanager.amazonaws.com invoke it)."""
+    rotation_days: int = 0
+    """Rotate every N days (1-1000); or use `rotation_schedule`."""
+    rotation_schedule: str = ""
+    """A `rate(...)` or `cron(...)` expression; or use `rotation_days`."""
 
     def __post_init__(self) -> None:
         if bool(self.existing_arn) == (self.value is not None):
@@ -32,6 +58,30 @@ class ManagedSecretArgs:
             )
         if not (self.recovery_window_in_days == 0 or 7 <= self.recovery_window_in_days <= 30):
             raise ValueError("recovery_window_in_days must be 0 or between 7 and 30")
+        if self.import_existing and not self.existing_arn:
+            raise ValueError(f"secret {self.secret_name!r}: import_existing needs existing_arn")
+        if (
+            self.existing_arn
+            and not self.import_existing
+            and (self.replicas or self.rotation_lambda_arn)
+        ):
+            raise ValueError(
+                f"secret {self.secret_name!r}: a referenced secret is never changed; "
+                "import it to manage replicas or rotation"
+            )
+        if self.rotation_lambda_arn and bool(self.rotation_days) == bool(self.rotation_schedule):
+            raise ValueError(
+                f"secret {self.secret_name!r}: rotation needs exactly one of "
+                "rotation_days or rotation_schedule"
+            )
+        if (self.rotation_days or self.rotation_schedule) and not self.rotation_lambda_arn:
+            raise ValueError(f"secret {self.secret_name!r}: rotation needs rotation_lambda_arn")
+        if self.rotation_days and not 1 <= self.rotation_days <= 1000:
+            raise ValueError("rotation_days must be between 1 and 1000")
+
+    @property
+    def rotates(self) -> bool:
+        return bool(self.rotation_lambda_arn)
 
 
 class ManagedSecret(pulumi.ComponentResource):
@@ -42,7 +92,9 @@ class ManagedSecret(pulumi.ComponentResource):
     ):
         super().__init__("eksplatform:secrets:ManagedSecret", name, None, opts)
         self.secret: aws.secretsmanager.Secret | None = None
-        if args.existing_arn:
+        self.version: aws.secretsmanager.SecretVersion | None = None
+        self.rotation: aws.secretsmanager.SecretRotation | None = None
+        if args.existing_arn and not args.import_existing:
             self.arn = pulumi.Output.from_input(args.existing_arn)
         else:
             child = pulumi.ResourceOptions(parent=self)
@@ -52,15 +104,150 @@ class ManagedSecret(pulumi.ComponentResource):
                 description=args.description or None,
                 kms_key_id=args.kms_key_id,
                 recovery_window_in_days=args.recovery_window_in_days,
+                replicas=[
+                    aws.secretsmanager.SecretReplicaArgs(region=r.region, kms_key_id=r.kms_key_id)
+                    for r in args.replicas
+                ]
+                or None,
                 tags=dict(args.tags),
-                opts=child,
+                opts=pulumi.ResourceOptions(
+                    parent=self, import_=args.existing_arn, retain_on_delete=True
+                )
+                if args.import_existing
+                else child,
             )
-            aws.secretsmanager.SecretVersion(
-                f"{name}-value",
-                secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(args.value),
-                opts=child,
-            )
+            if args.value is not None:
+                self.version = aws.secretsmanager.SecretVersion(
+                    f"{name}-value",
+                    secret_id=self.secret.id,
+                    secret_string=pulumi.Output.secret(args.value),
+                    # After a rotation AWSCURRENT belongs to the Lambda's version; moving the
+                    # label back to this one on the next `up` would undo the rotation.
+                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["versionStages"])
+                    if args.rotates
+                    else child,
+                )
+            if args.rotates:
+                self.rotation = aws.secretsmanager.SecretRotation(
+                    f"{name}-rotation",
+                    secret_id=self.secret.id,
+                    rotation_lambda_arn=args.rotation_lambda_arn,
+                    rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                        automatically_after_days=args.rotation_days or None,
+                        schedule_expression=args.rotation_schedule or None,
+                    ),
+                    # The first rotation waits for the schedule: pods mount the value set here.
+                    rotate_immediately=False,
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[self.version] if self.version else []
+                    ),
+                )
             self.arn = self.secret.arn
         self.secret_name = args.secret_name
         self.register_outputs({"arn": self.arn})
+
+
+SSM_PARAMETER_NAME = re.compile(r"/?[\w.-]+(/[\w.-]+)*")
+
+
+@dataclass(frozen=True)
+class ManagedParameterArgs:
+    """Inputs of ManagedParameter: an SSM SecureString, created or referenced by ARN."""
+
+    parameter_name: str
+    value: pulumi.Input[str] | None = None
+    """The value; a Pulumi secret. None when `existing_arn` is given."""
+    existing_arn: str = ""
+    """Reference an existing parameter instead: nothing is created, changed or deleted."""
+    description: str = ""
+    kms_key_id: pulumi.Input[str] | None = None
+    """A customer-managed KMS key; None uses the AWS managed key alias/aws/ssm."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if bool(self.existing_arn) == (self.value is not None):
+            raise ValueError(
+                f"parameter {self.parameter_name!r}: give exactly one of value or existing_arn"
+            )
+        if len(self.parameter_name) > 1011 or not SSM_PARAMETER_NAME.fullmatch(self.parameter_name):
+            raise ValueError(f"parameter name {self.parameter_name!r} is not a valid SSM name")
+
+
+class ManagedParameter(pulumi.ComponentResource):
+    """Exposes `arn` whether the parameter is created or referenced."""
+
+    def __init__(
+        self, name: str, args: ManagedParameterArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:secrets:ManagedParameter", name, None, opts)
+        self.parameter: aws.ssm.Parameter | None = None
+        if args.existing_arn:
+            self.arn = pulumi.Output.from_input(args.existing_arn)
+        else:
+            self.parameter = aws.ssm.Parameter(
+                f"{name}-parameter",
+                name=args.parameter_name,
+                type="SecureString",
+                value=pulumi.Output.secret(args.value),
+                key_id=args.kms_key_id,
+                description=args.description or None,
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.arn = self.parameter.arn
+        self.parameter_name = args.parameter_name
+        self.register_outputs({"arn": self.arn})
+
+
+@dataclass(frozen=True)
+class SecretsKeyArgs:
+    """Inputs of SecretsKey."""
+
+    alias: str
+    """e.g. alias/<cluster>-secrets."""
+    region: str
+    """The primary key's region (the stack's)."""
+    replica_regions: Sequence[str] = ()
+    """Regions secrets are replicated to; the key is replicated there too."""
+    policy: pulumi.Input[str] | None = None
+    """Key policy JSON; None lets KMS apply its default (the account administers via IAM)."""
+    deletion_window_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class SecretsKey(pulumi.ComponentResource):
+    """A customer-managed, multi-Region KMS key for the secrets, with a replica in every
+    region a secret is replicated to, because a replica secret needs a key in its region.
+
+    Exposes `key_arn` and `arn_by_region` (primary region first).
+    """
+
+    def __init__(self, name: str, args: SecretsKeyArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksplatform:secrets:SecretsKey", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the stack's Secrets Manager secrets and SSM parameters",
+            enable_key_rotation=True,
+            multi_region=True,
+            deletion_window_in_days=args.deletion_window_days,
+            policy=args.policy,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.kms.Alias(f"{name}-alias", name=args.alias, target_key_id=self.key.key_id, opts=child)
+        self.arn_by_region: dict[str, pulumi.Output[str]] = {args.region: self.key.arn}
+        for region in args.replica_regions:
+            replica = aws.kms.ReplicaKey(
+                f"{name}-replica-{region}",
+                primary_key_arn=self.key.arn,
+                region=region,
+                description=f"Replica of the secrets key, for secret replicas in {region}",
+                deletion_window_in_days=args.deletion_window_days,
+                policy=args.policy,
+                tags=dict(args.tags),
+                opts=child,
+            )
+            self.arn_by_region[region] = replica.arn
+        self.key_arn: pulumi.Output[str] = self.key.arn
+        self.register_outputs({"key_arn": self.key_arn})

@@ -1,23 +1,35 @@
-"""The Secrets Store CSI driver and its AWS provider (ASCP), both from pinned Helm charts.
+"""The Secrets Store CSI driver and its AWS provider (ASCP), from pinned Helm charts (default)
+or as the `aws-secrets-store-csi-driver-provider` EKS add-on.
 
-The driver is installed from its own chart and ASCP's bundled copy is switched off, so
-there is exactly one driver, configured here. Helm v3 `Release` is used rather than
+With Helm the driver is installed from its own chart and ASCP's bundled copy is switched
+off, so there is exactly one driver, configured here. Helm v3 `Release` is used rather than
 `helm.v4.Chart` because the driver chart relies on Helm hooks (CRD upgrade) that v4 skips.
+
+The EKS add-on (generally available since November 2025) packages ASCP's chart with the
+driver as a sub-chart, so it replaces both releases; its configuration values follow the
+chart's (`secrets-store-csi-driver.*` for the driver). EKS publishes add-on builds per
+Kubernetes version; this module cannot check offline that a build exists for the cluster's
+version, so `aws eks describe-addon-versions --addon-name aws-secrets-store-csi-driver-provider
+--kubernetes-version <v>` is the check before choosing it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
 
 NAMESPACE = "kube-system"
 STS_AUDIENCE = "sts.amazonaws.com"
+ASCP_ADDON = "aws-secrets-store-csi-driver-provider"
+INSTALL_METHODS = ("helm", "eks-addon")
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,20 @@ class SecretsStoreCsiArgs:
     """Resources the releases wait for: the nodegroup, so the DaemonSets can schedule."""
     driver_chart: ChartPin = SECRETS_STORE_CSI_DRIVER
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
+    install_method: str = "helm"
+    """`helm` (the two pinned charts) or `eks-addon` (the ASCP EKS add-on, driver included)."""
+    cluster_name: pulumi.Input[str] | None = None
+    """`eks-addon` only: an Output that resolves once the cluster exists."""
+    addon_version: str = ""
+    """`eks-addon` only: empty lets EKS pick its default build for the cluster's version."""
+
+    def __post_init__(self) -> None:
+        if self.install_method not in INSTALL_METHODS:
+            raise ValueError(
+                f"install_method {self.install_method!r} is not one of {', '.join(INSTALL_METHODS)}"
+            )
+        if self.install_method == "eks-addon" and self.cluster_name is None:
+            raise ValueError("install_method 'eks-addon' needs cluster_name")
 
 
 def driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
@@ -77,13 +103,46 @@ def provider_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
     }
 
 
+def addon_configuration(args: SecretsStoreCsiArgs) -> dict[str, Any]:
+    """Configuration values of the ASCP EKS add-on: the driver's settings under its
+    sub-chart key; tolerations only when there are some, to stay inside the add-on schema."""
+    driver: dict[str, Any] = {
+        "syncSecret": {"enabled": args.enable_sync_secret},
+        "enableSecretRotation": args.enable_secret_rotation,
+    }
+    if args.enable_secret_rotation:
+        driver["rotationPollInterval"] = args.rotation_poll_interval
+    config: dict[str, Any] = {"secrets-store-csi-driver": driver}
+    if args.tolerations:
+        tolerations = [t.as_dict() for t in args.tolerations]
+        driver["linux"] = {"tolerations": tolerations}
+        config["tolerations"] = tolerations
+    return config
+
+
 class SecretsStoreCsi(pulumi.ComponentResource):
-    """Both releases; objects that need the driver should depend on `releases`."""
+    """The driver and ASCP; objects that need the driver should depend on `releases`
+    (the two Helm releases, or the one EKS add-on)."""
 
     def __init__(
         self, name: str, args: SecretsStoreCsiArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:addons:SecretsStoreCsi", name, None, opts)
+        self.install_method = args.install_method
+        if args.install_method == "eks-addon":
+            self.addon = aws.eks.Addon(
+                f"{name}-addon",
+                cluster_name=args.cluster_name,  # type: ignore[arg-type]
+                addon_name=ASCP_ADDON,
+                addon_version=args.addon_version or None,
+                configuration_values=json.dumps(addon_configuration(args), sort_keys=True),
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="OVERWRITE",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+            )
+            self.releases: list[pulumi.Resource] = [self.addon]
+            self.register_outputs({"releases": [ASCP_ADDON]})
+            return
         self.driver = k8s.helm.v3.Release(
             f"{name}-driver",
             name="secrets-store-csi-driver",
@@ -110,5 +169,5 @@ class SecretsStoreCsi(pulumi.ComponentResource):
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.driver]),
         )
-        self.releases: list[pulumi.Resource] = [self.driver, self.provider]
+        self.releases = [self.driver, self.provider]
         self.register_outputs({"releases": [self.driver.name, self.provider.name]})

@@ -45,3 +45,21 @@ SECRETS_STORE_PROVIDER_AWS = ChartPin(
 # Container images, never `latest`. Checked 2026-11-21.
 # nginx-unprivileged listens on 8080 and runs as uid 101, so it fits the restricted profile.
 NGINX_UNPRIVILEGED_IMAGE = "nginxinc/nginx-unprivileged:1.29.3-alpine"
+
+# --- example workloads (multi-container pod patterns) ---------------------------------
+# Checked 2026-11-22 against each project's release notes / Docker Hub tag lists.
+# httpd's alpine variant; runs as a non-root uid with our httpd.conf (pid and logs off /).
+HTTPD_IMAGE = "httpd:2.4.69-alpine"
+# curl_user (uid 100); the ambassador example's main container.
+CURL_IMAGE = "curlimages/curl:8.20.0"
+REDIS_IMAGE = "redis:8.10.2-alpine"
+# Built FROM scratch, runs as uid 59000.
+REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.91.1"
+BUSYBOX_IMAGE = "busybox:1.37.0"
+ALPINE_GIT_IMAGE = "alpine/git:v2.52.0"
+KUBE_PROMETHEUS_STACK = ChartPin(
+    chart="kube-prometheus-stack",
+    version="92.15.0",
+    repo="https://prometheus-community.github.io/helm-charts",
+    checked=date(2026, 11, 22),
+)

@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.irsa import IrsaRole, IrsaRoleArgs
+from components.pod_identity import (
+    PodIdentityBinding,
+    PodIdentityBindingArgs,
+    PodIdentityRole,
+    PodIdentityRoleArgs,
+)
 from components.secret_access import SecretReadPolicy, SecretReadPolicyArgs
 from components.secret_provider_class import (
     SecretObject,
@@ -17,6 +23,8 @@ from components.secret_provider_class import (
     SecretProviderClassArgs,
     SyncedSecret,
 )
+
+IDENTITY_MODES = ("irsa", "pod-identity", "pod-identity-abac")
 
 
 @dataclass(frozen=True)
@@ -28,16 +36,47 @@ class WorkloadSecretsArgs:
     secret_provider_class: str
     objects: Sequence[SecretObject]
     secret_arns: Sequence[pulumi.Input[str]]
-    """ARNs of exactly the secrets in `objects`: the policy grants these and nothing else."""
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
+    """ARNs of exactly the secrets in `objects` (and their failover replicas): the policy
+    grants these and nothing else. Unused with `pod-identity-abac`, where tags decide."""
     region: str
+    identity_mode: str = "irsa"
+    """`irsa`, `pod-identity` (own role), or `pod-identity-abac` (the shared ABAC role)."""
+    oidc_provider_arn: pulumi.Input[str] | None = None
+    """IRSA only."""
+    oidc_issuer: pulumi.Input[str] | None = None
+    """IRSA only."""
+    cluster_name: pulumi.Input[str] | None = None
+    """Pod Identity only: the cluster the association is made in."""
+    cluster_arn: pulumi.Input[str] | None = None
+    """Pod Identity only: pins the role's trust to this cluster."""
+    shared_role_arn: pulumi.Input[str] | None = None
+    """`pod-identity-abac` only: the SharedPodIdentityRole to bind the service account to."""
+    failover_region: str = ""
+    """Read from this region when the primary fails (the secrets must be replicated there)."""
     parameter_arns: Sequence[pulumi.Input[str]] = ()
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
     synced_secrets: Sequence[SyncedSecret] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     wait_for: Sequence[pulumi.Resource] = ()
     """The Namespace and the CSI driver releases."""
+    identity_wait_for: Sequence[pulumi.Resource] = ()
+    """What pods must also wait for to get credentials, e.g. the Pod Identity agent."""
+
+    def __post_init__(self) -> None:
+        if self.identity_mode not in IDENTITY_MODES:
+            raise ValueError(
+                f"identity_mode {self.identity_mode!r} is not one of {', '.join(IDENTITY_MODES)}"
+            )
+        needs = {
+            "irsa": ("oidc_provider_arn", "oidc_issuer"),
+            "pod-identity": ("cluster_name",),
+            "pod-identity-abac": ("cluster_name", "shared_role_arn"),
+        }[self.identity_mode]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"identity_mode {self.identity_mode!r} needs {', '.join(missing)}")
+        if self.identity_mode == "pod-identity-abac" and self.parameter_arns:
+            raise ValueError("pod-identity-abac reads tagged Secrets Manager secrets only")
 
 
 class WorkloadSecrets(pulumi.ComponentResource):
@@ -48,31 +87,70 @@ class WorkloadSecrets(pulumi.ComponentResource):
     ):
         super().__init__("eksplatform:secrets:WorkloadSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.policy = SecretReadPolicy(
-            f"{name}-read",
-            SecretReadPolicyArgs(
-                secret_arns=args.secret_arns,
-                parameter_arns=args.parameter_arns,
-                kms_key_arns=args.kms_key_arns,
-                region=args.region,
-                description=f"Read the secrets of {args.namespace}/{args.service_account}",
-                tags=args.tags,
-            ),
-            opts=child,
-        )
-        self.identity = IrsaRole(
-            f"{name}-irsa",
-            IrsaRoleArgs(
-                oidc_provider_arn=args.oidc_provider_arn,
-                oidc_issuer=args.oidc_issuer,
-                namespace=args.namespace,
-                service_account=args.service_account,
-                policy_arns=[self.policy.policy_arn],
-                tags=args.tags,
-                wait_for=args.wait_for,
-            ),
-            opts=child,
-        )
+        self.identity_mode = args.identity_mode
+        self.policy: SecretReadPolicy | None = None
+        policy_arns: list[pulumi.Input[str]] = []
+        if args.identity_mode != "pod-identity-abac":
+            # One permission builder for both identity modes.
+            self.policy = SecretReadPolicy(
+                f"{name}-read",
+                SecretReadPolicyArgs(
+                    secret_arns=args.secret_arns,
+                    parameter_arns=args.parameter_arns,
+                    kms_key_arns=args.kms_key_arns,
+                    region=args.region,
+                    failover_region=args.failover_region,
+                    description=f"Read the secrets of {args.namespace}/{args.service_account}",
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            policy_arns.append(self.policy.policy_arn)
+        self.identity: pulumi.ComponentResource
+        if args.identity_mode == "irsa":
+            self.identity = IrsaRole(
+                f"{name}-irsa",
+                IrsaRoleArgs(
+                    oidc_provider_arn=args.oidc_provider_arn,  # type: ignore[arg-type]
+                    oidc_issuer=args.oidc_issuer,  # type: ignore[arg-type]
+                    namespace=args.namespace,
+                    service_account=args.service_account,
+                    policy_arns=policy_arns,
+                    tags=args.tags,
+                    wait_for=args.wait_for,
+                ),
+                opts=child,
+            )
+            self.role_arn: pulumi.Output[str] = self.identity.role_arn
+        elif args.identity_mode == "pod-identity":
+            self.identity = PodIdentityRole(
+                f"{name}-podid",
+                PodIdentityRoleArgs(
+                    cluster_name=args.cluster_name,  # type: ignore[arg-type]
+                    cluster_arn=args.cluster_arn,
+                    namespace=args.namespace,
+                    service_account=args.service_account,
+                    policy_arns=policy_arns,
+                    tags=args.tags,
+                    wait_for=args.wait_for,
+                ),
+                opts=child,
+            )
+            self.role_arn = self.identity.role_arn
+        else:
+            self.identity = PodIdentityBinding(
+                f"{name}-abac",
+                PodIdentityBindingArgs(
+                    cluster_name=args.cluster_name,  # type: ignore[arg-type]
+                    namespace=args.namespace,
+                    service_account=args.service_account,
+                    role_arn=args.shared_role_arn,  # type: ignore[arg-type]
+                    tags=args.tags,
+                    wait_for=args.wait_for,
+                ),
+                opts=child,
+            )
+            self.role_arn = pulumi.Output.from_input(args.shared_role_arn)  # type: ignore[arg-type]
         self.provider_class = SecretProviderClass(
             f"{name}-class",
             SecretProviderClassArgs(
@@ -81,6 +159,8 @@ class WorkloadSecrets(pulumi.ComponentResource):
                 objects=args.objects,
                 region=args.region,
                 synced_secrets=args.synced_secrets,
+                use_pod_identity=args.identity_mode != "irsa",
+                failover_region=args.failover_region,
                 wait_for=args.wait_for,
             ),
             opts=child,
@@ -88,7 +168,10 @@ class WorkloadSecrets(pulumi.ComponentResource):
         self.service_account_name = args.service_account
         self.class_name = args.secret_provider_class
         self.file_names = self.provider_class.file_names
-        self.role_arn: pulumi.Output[str] = self.identity.role_arn
         # What a pod must wait for before it can mount the volume.
-        self.ready: list[pulumi.Resource] = [self.identity, self.provider_class]
+        self.ready: list[pulumi.Resource] = [
+            self.identity,
+            self.provider_class,
+            *args.identity_wait_for,
+        ]
         self.register_outputs({"role_arn": self.role_arn})

@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
@@ -241,10 +242,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     name=request.name,
                     custom=request.custom,
                     parent=request.parent,
-                    inputs=rpc.deserialize_properties_unwrap_secrets(
-                        request.object, keep_unknowns=True
-                    )[0],
-                    secret_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    inputs=_plain(request.object, keep_secrets=False),
+                    secret_inputs=_plain(request.object, keep_secrets=True),
                     outputs=dict(response.object.items()) and _struct_to_dict(response.object),
                     dependencies=list(request.dependencies),
                     protect=bool(request.protect),
@@ -257,7 +256,33 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _struct_to_dict(struct) -> dict[str, Any]:
-    return rpc.deserialize_properties(struct, keep_unknowns=True)
+    return _plain(struct, keep_secrets=True)
+
+
+def _plain(struct, *, keep_secrets: bool) -> dict[str, Any]:
+    """A property struct as plain data, without `rpc.deserialize_properties`.
+
+    That function rehydrates resource references (e.g. eks.Cluster's `serviceRole`) into
+    Resource objects, which starts `get_resource` RPCs on this monitor thread's event loop;
+    the program's loop then awaits them and fails at random with "attached to a different
+    loop". Here a reference becomes its id (or URN), as the SDK does for unknown types, and a
+    secret stays wrapped in Pulumi's marker only when `keep_secrets`.
+    """
+    return _plain_value(json_format.MessageToDict(struct), keep_secrets)
+
+
+def _plain_value(value: Any, keep_secrets: bool) -> Any:
+    if isinstance(value, list):
+        return [_plain_value(v, keep_secrets) for v in value]
+    if not isinstance(value, dict):
+        return value
+    signature = value.get(rpc._special_sig_key)
+    if signature == rpc._special_secret_sig:
+        inner = _plain_value(value.get("value"), keep_secrets)
+        return rpc.wrap_rpc_secret(inner) if keep_secrets else inner
+    if signature == rpc._special_resource_sig:
+        return value.get("id") or value["urn"]
+    return {k: _plain_value(v, keep_secrets) for k, v in value.items() if v is not None}
 
 
 def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:

@@ -7,14 +7,18 @@ import pytest
 import yaml
 
 from stacks.config import DEFAULT_SECRETS_YAML, ConfigError, load
+from tests.conftest import secret_values_for
 from tools.pulumi_mocks import ROOT, _as_config_string, stack_config
 
 NS = "eks-secrets-platform"
 VALUES = json.dumps({"demo-app-credentials": {"username": "u", "password": "p"}})
+# A value for every secret Pulumi.dev.yaml creates (the demos' and the examples').
+DEV_VALUES = json.dumps(secret_values_for("dev"))
 
 
 def _load(overrides=None, *, stack="dev", today=date(2026, 11, 21)):
-    raw = stack_config(stack, {f"{NS}:secretValues": VALUES, **(overrides or {})})
+    values = DEV_VALUES if stack == "dev" else VALUES
+    raw = stack_config(stack, {f"{NS}:secretValues": values, **(overrides or {})})
     return load(raw.get, stack=stack, today=today)
 
 
@@ -54,10 +58,11 @@ def test_pulumi_yaml_defaults_match_the_parser_defaults():
 def test_every_key_read_is_declared_in_pulumi_yaml():
     declared = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"])
     read: set[str] = set()
+    raw = stack_config("dev", {f"{NS}:secretValues": DEV_VALUES})
 
     def spy(key):
         read.add(key.split(":", 1)[1] if key.startswith(f"{NS}:") else key)
-        return stack_config("dev", {f"{NS}:secretValues": VALUES}).get(key)
+        return raw.get(key)
 
     load(spy, stack="dev", today=date(2026, 11, 21))
     assert read - {"aws:region"} - declared == set()
@@ -193,7 +198,15 @@ def test_duplicate_secret_names_and_alias_collisions_are_refused():
 
 def test_existing_secret_needs_no_value_and_must_be_an_arn():
     secrets = "- name: shared\n  existingArn: arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:shared-AbCdEf\n"
-    raw = stack_config("dev", {f"{NS}:secrets": secrets, f"{NS}:demoSecretNames": '["shared"]'})
+    raw = stack_config(
+        "dev",
+        {
+            f"{NS}:secrets": secrets,
+            f"{NS}:demoSecretNames": '["shared"]',
+            f"{NS}:enableRedisSecretExample": "false",
+            f"{NS}:enablePodIdentityDemo": "false",
+        },
+    )
     raw.pop(f"{NS}:secretValues", None)
     cfg = load(raw.get, stack="dev", today=date(2026, 11, 21))
     assert cfg.secrets[0].existing_arn.endswith("shared-AbCdEf")

@@ -1,0 +1,299 @@
+"""A hardened namespace: Pod Security Admission, default resources, a quota and
+default-deny NetworkPolicies with the few allow rules a workload states.
+
+Every example workload lives in one of these, so a pod that asks for more privilege,
+more resources or more network than it declared is refused by the cluster, not by review.
+NetworkPolicies are enforced on EKS only when the VPC CNI runs its network policy agent
+(`enableNetworkPolicy`, on by default, wires `vpc_cni_options.enable_network_policy`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s import app_labels, pod_security_labels
+from components.validation import check_dns1123_label, check_dns1123_subdomain
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every Namespace (1.22+): selects a namespace by its name."""
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+"""CoreDNS pods on EKS keep the historical kube-dns label."""
+IMDS_CIDR = "169.254.169.254/32"
+LEVELS = ("restricted", "baseline")
+
+
+@dataclass(frozen=True)
+class ContainerDefaults:
+    """LimitRange defaults for containers that state no resources (CPU in cores, memory bytes)."""
+
+    cpu_request: str = "50m"
+    memory_request: str = "64Mi"
+    cpu_limit: str = "500m"
+    memory_limit: str = "256Mi"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """ResourceQuota of the namespace: the sum over all its pods."""
+
+    requests_cpu: str = "1"
+    requests_memory: str = "1Gi"
+    limits_cpu: str = "2"
+    limits_memory: str = "2Gi"
+    pods: int = 10
+
+    def __post_init__(self) -> None:
+        if self.pods < 1:
+            raise ValueError(f"quota pods must be at least 1, not {self.pods}")
+
+
+@dataclass(frozen=True)
+class IngressAllow:
+    """Lets some peers reach the pods matching `pod_labels` on `ports` (TCP).
+
+    Peers: pods matching `from_pod_labels` in namespace `from_namespace` (this namespace
+    when empty); with `from_anywhere`, every source (a load balancer's targets).
+    """
+
+    name: str
+    pod_labels: Mapping[str, str]
+    ports: Sequence[int]
+    from_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    from_namespace: str = ""
+    from_anywhere: bool = False
+
+    def __post_init__(self) -> None:
+        _check_rule(self.name, self.pod_labels, self.ports)
+        if self.from_anywhere and (self.from_pod_labels or self.from_namespace):
+            raise ValueError(f"ingress rule {self.name!r}: from_anywhere excludes other peers")
+        if not self.from_anywhere and not self.from_pod_labels:
+            raise ValueError(f"ingress rule {self.name!r} needs from_pod_labels or from_anywhere")
+
+
+@dataclass(frozen=True)
+class EgressAllow:
+    """Lets the pods matching `pod_labels` open connections on `ports` (TCP) to a peer:
+    pods matching `to_pod_labels` (in `to_namespace`, or this namespace), or `to_cidr`."""
+
+    name: str
+    pod_labels: Mapping[str, str]
+    ports: Sequence[int]
+    to_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    to_namespace: str = ""
+    to_cidr: str = ""
+    except_cidrs: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        _check_rule(self.name, self.pod_labels, self.ports)
+        if bool(self.to_cidr) == bool(self.to_pod_labels):
+            raise ValueError(
+                f"egress rule {self.name!r}: give exactly one of to_pod_labels, to_cidr"
+            )
+        for cidr in (self.to_cidr, *self.except_cidrs):
+            if cidr:
+                ipaddress.ip_network(cidr, strict=True)
+
+
+def _check_rule(name: str, pod_labels: Mapping[str, str], ports: Sequence[int]) -> None:
+    if problem := check_dns1123_subdomain(name):
+        raise ValueError(f"rule name {name!r} {problem}")
+    if not pod_labels:
+        raise ValueError(f"rule {name!r} needs pod_labels: an empty selector opens every pod")
+    if not ports or any(not 1 <= p <= 65535 for p in ports):
+        raise ValueError(f"rule {name!r} needs ports between 1 and 65535, got {list(ports)}")
+
+
+@dataclass(frozen=True)
+class NamespaceBaselineArgs:
+    """Inputs of NamespaceBaseline."""
+
+    name: str
+    pod_security_level: str = "restricted"
+    """`restricted` (default) or `baseline`; a caller choosing baseline says why in a comment."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra labels, e.g. ones a Prometheus namespaceSelector matches."""
+    container_defaults: ContainerDefaults = field(default_factory=ContainerDefaults)
+    quota: Quota = field(default_factory=Quota)
+    ingress: Sequence[IngressAllow] = ()
+    egress: Sequence[EgressAllow] = ()
+    deny_egress: bool = True
+    """Default-deny egress too (DNS stays allowed); False only where egress is unbounded,
+    e.g. Prometheus scraping every namespace and the API server."""
+    namespace_aliases: Sequence[pulumi.Alias] = ()
+    """Earlier identities of the Namespace resource, so adopting this component renames
+    nothing in the cluster."""
+
+    def __post_init__(self) -> None:
+        if problem := check_dns1123_label(self.name):
+            raise ValueError(f"namespace {self.name!r} {problem}")
+        if self.pod_security_level not in LEVELS:
+            raise ValueError(
+                f"pod_security_level {self.pod_security_level!r} is not one of {LEVELS}"
+            )
+        names = [r.name for r in (*self.ingress, *self.egress)]
+        if len(names) != len(set(names)):
+            raise ValueError(f"rule names must be unique in {self.name}: {names}")
+
+
+def namespace_metadata(args: NamespaceBaselineArgs) -> dict[str, Any]:
+    return {
+        "name": args.name,
+        "labels": {
+            **app_labels(args.name, "namespace"),
+            **dict(args.labels),
+            **pod_security_labels(args.pod_security_level),
+        },
+    }
+
+
+def limit_range_spec(defaults: ContainerDefaults) -> dict[str, Any]:
+    """Fills in requests and limits for containers that omit them, so the quota admits them."""
+    return {
+        "limits": [
+            {
+                "type": "Container",
+                "defaultRequest": {"cpu": defaults.cpu_request, "memory": defaults.memory_request},
+                "default": {"cpu": defaults.cpu_limit, "memory": defaults.memory_limit},
+            }
+        ]
+    }
+
+
+def resource_quota_spec(quota: Quota) -> dict[str, Any]:
+    return {
+        "hard": {
+            "requests.cpu": quota.requests_cpu,
+            "requests.memory": quota.requests_memory,
+            "limits.cpu": quota.limits_cpu,
+            "limits.memory": quota.limits_memory,
+            "pods": str(quota.pods),
+        }
+    }
+
+
+def _ports(ports: Sequence[int], protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def default_deny_spec(*, deny_egress: bool) -> dict[str, Any]:
+    """Selects every pod and allows nothing: later policies add what is needed."""
+    return {"podSelector": {}, "policyTypes": ["Ingress", "Egress"] if deny_egress else ["Ingress"]}
+
+
+def dns_egress_spec() -> dict[str, Any]:
+    """Every pod may ask CoreDNS (UDP and TCP 53) in kube-system, and nothing else there."""
+    return {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {"matchLabels": {NAME_LABEL: DNS_NAMESPACE}},
+                        "podSelector": {"matchLabels": dict(DNS_POD_LABELS)},
+                    }
+                ],
+                "ports": _ports([53], "UDP") + _ports([53], "TCP"),
+            }
+        ],
+    }
+
+
+def _peer(pod_labels: Mapping[str, str], namespace: str) -> dict[str, Any]:
+    peer: dict[str, Any] = {"podSelector": {"matchLabels": dict(pod_labels)}}
+    if namespace:
+        peer["namespaceSelector"] = {"matchLabels": {NAME_LABEL: namespace}}
+    return peer
+
+
+def ingress_allow_spec(rule: IngressAllow) -> dict[str, Any]:
+    entry: dict[str, Any] = {"ports": _ports(rule.ports)}
+    if not rule.from_anywhere:
+        entry["from"] = [_peer(rule.from_pod_labels, rule.from_namespace)]
+    return {
+        "podSelector": {"matchLabels": dict(rule.pod_labels)},
+        "policyTypes": ["Ingress"],
+        "ingress": [entry],
+    }
+
+
+def egress_allow_spec(rule: EgressAllow) -> dict[str, Any]:
+    if rule.to_cidr:
+        block: dict[str, Any] = {"cidr": rule.to_cidr}
+        if rule.except_cidrs:
+            block["except"] = list(rule.except_cidrs)
+        to = [{"ipBlock": block}]
+    else:
+        to = [_peer(rule.to_pod_labels, rule.to_namespace)]
+    return {
+        "podSelector": {"matchLabels": dict(rule.pod_labels)},
+        "policyTypes": ["Egress"],
+        "egress": [{"to": to, "ports": _ports(rule.ports)}],
+    }
+
+
+def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, dict[str, Any]]:
+    """Every NetworkPolicy of the namespace, by object name."""
+    specs = {"default-deny": default_deny_spec(deny_egress=args.deny_egress)}
+    if args.deny_egress:
+        specs["allow-dns-egress"] = dns_egress_spec()
+    for rule in args.ingress:
+        specs[f"allow-ingress-{rule.name}"] = ingress_allow_spec(rule)
+    for rule in args.egress:
+        specs[f"allow-egress-{rule.name}"] = egress_allow_spec(rule)
+    return specs
+
+
+class NamespaceBaseline(pulumi.ComponentResource):
+    """Exposes `namespace` (the Namespace resource), `name` and `ready`: everything a pod
+    in the namespace must wait for (admission labels, defaults, quota, policies)."""
+
+    def __init__(
+        self, name: str, args: NamespaceBaselineArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:workloads:NamespaceBaseline", name, None, opts)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=namespace_metadata(args),
+            opts=pulumi.ResourceOptions(parent=self, aliases=list(args.namespace_aliases)),
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        labels = app_labels(args.name, "namespace-baseline")
+
+        def meta(object_name: str) -> dict[str, Any]:
+            return {"name": object_name, "namespace": args.name, "labels": labels}
+
+        self.limit_range = k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("container-defaults"),
+            spec=limit_range_spec(args.container_defaults),
+            opts=in_namespace,
+        )
+        self.quota = k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta("namespace-quota"),
+            spec=resource_quota_spec(args.quota),
+            opts=in_namespace,
+        )
+        self.network_policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}", metadata=meta(policy_name), spec=spec, opts=in_namespace
+            )
+            for policy_name, spec in network_policy_specs(args).items()
+        ]
+        self.name = args.name
+        self.pod_security_level = args.pod_security_level
+        self.ready: list[pulumi.Resource] = [
+            self.namespace,
+            self.limit_range,
+            self.quota,
+            *self.network_policies,
+        ]
+        self.register_outputs({"name": args.name})

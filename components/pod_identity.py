@@ -1,0 +1,278 @@
+"""EKS Pod Identity: IAM roles bound to service accounts through the EKS API, not OIDC.
+
+Four pieces, composable:
+- `PodIdentityAgent`: the `eks-pod-identity-agent` add-on that hands pods (and ASCP)
+  their credentials on each node.
+- `PodIdentityBinding`: a PodIdentityAssociation plus the plain ServiceAccount it names.
+- `PodIdentityRole`: a role trusted by `pods.eks.amazonaws.com`, its policies, and a binding.
+- `SharedPodIdentityRole`: one ABAC role many namespaces bind to; each reads only secrets
+  tagged with its own namespace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.iam_policies import abac_secret_read_policy, arn_parts, pod_identity_trust_policy
+from components.k8s import app_labels
+from components.validation import check_dns1123_label, check_dns1123_subdomain
+
+AGENT_ADDON = "eks-pod-identity-agent"
+POD_IDENTITY_MIN_KUBERNETES_VERSION = "1.24"
+"""EKS Pod Identity, and ASCP's `usePodIdentity`, need EKS 1.24 or later."""
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def check_pod_identity_version(kubernetes_version: str) -> str | None:
+    """None when the cluster version supports EKS Pod Identity, else the reason it does not."""
+    try:
+        too_old = _version_tuple(kubernetes_version) < _version_tuple(
+            POD_IDENTITY_MIN_KUBERNETES_VERSION
+        )
+    except ValueError:
+        return f"is not a Kubernetes version like {POD_IDENTITY_MIN_KUBERNETES_VERSION}"
+    if too_old:
+        return (
+            f"is too old for EKS Pod Identity, which needs Kubernetes "
+            f"{POD_IDENTITY_MIN_KUBERNETES_VERSION} or later; use IRSA or upgrade the cluster"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class PodIdentityAgentArgs:
+    """Inputs of PodIdentityAgent."""
+
+    cluster_name: pulumi.Input[str]
+    """Pass an Output that resolves only once the cluster exists."""
+    addon_version: str = ""
+    """Empty lets EKS choose its default build for the cluster's Kubernetes version."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    wait_for: Sequence[pulumi.Resource] = ()
+    """The nodegroup: the agent is a DaemonSet and the add-on stays DEGRADED without nodes."""
+
+
+class PodIdentityAgent(pulumi.ComponentResource):
+    """The EKS-managed agent DaemonSet that serves Pod Identity credentials on every node.
+
+    The add-on version is deliberately not pinned by default: EKS publishes agent builds per
+    Kubernetes version and picks a compatible default, and a pinned string that does not
+    exist for the cluster's version fails the create. Upgrades then happen only when asked
+    (`addon_version`), never silently.
+    """
+
+    def __init__(
+        self, name: str, args: PodIdentityAgentArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:identity:PodIdentityAgent", name, None, opts)
+        self.addon = aws.eks.Addon(
+            f"{name}-addon",
+            cluster_name=args.cluster_name,
+            addon_name=AGENT_ADDON,
+            addon_version=args.addon_version or None,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )
+        self.register_outputs({"addon": AGENT_ADDON})
+
+
+def _check_names(namespace: str, service_account: str) -> None:
+    if problem := check_dns1123_label(namespace):
+        raise ValueError(f"namespace {namespace!r} {problem}")
+    if problem := check_dns1123_subdomain(service_account):
+        raise ValueError(f"service_account {service_account!r} {problem}")
+
+
+@dataclass(frozen=True)
+class PodIdentityBindingArgs:
+    """Inputs of PodIdentityBinding."""
+
+    cluster_name: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    role_arn: pulumi.Input[str]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    create_service_account: bool = True
+    wait_for: Sequence[pulumi.Resource] = ()
+    """Resources the ServiceAccount waits for, such as its Namespace."""
+
+    def __post_init__(self) -> None:
+        _check_names(self.namespace, self.service_account)
+
+
+class PodIdentityBinding(pulumi.ComponentResource):
+    """Binds one service account to a role: the association and a ServiceAccount that carries
+    no role annotation (the binding lives in the EKS API, not on the object)."""
+
+    def __init__(
+        self, name: str, args: PodIdentityBindingArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:identity:PodIdentityBinding", name, None, opts)
+        self.association = aws.eks.PodIdentityAssociation(
+            f"{name}-association",
+            cluster_name=args.cluster_name,
+            namespace=args.namespace,
+            service_account=args.service_account,
+            role_arn=args.role_arn,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.service_account: k8s.core.v1.ServiceAccount | None = None
+        if args.create_service_account:
+            self.service_account = k8s.core.v1.ServiceAccount(
+                f"{name}-sa",
+                metadata={
+                    "name": args.service_account,
+                    "namespace": args.namespace,
+                    "labels": app_labels(args.service_account, "identity"),
+                },
+                automount_service_account_token=False,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+            )
+        self.association_arn: pulumi.Output[str] = self.association.association_arn
+        self.register_outputs({"association_arn": self.association_arn})
+
+
+@dataclass(frozen=True)
+class PodIdentityRoleArgs:
+    """Inputs of PodIdentityRole."""
+
+    cluster_name: pulumi.Input[str]
+    namespace: str
+    service_account: str
+    policy_arns: Sequence[pulumi.Input[str]] = ()
+    cluster_arn: pulumi.Input[str] | None = None
+    """Pins the trust to this cluster's session tag; None trusts Pod Identity in any cluster
+    of the account that has an association to the role."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    create_service_account: bool = True
+    wait_for: Sequence[pulumi.Resource] = ()
+    """Resources the ServiceAccount waits for, such as its Namespace."""
+
+    def __post_init__(self) -> None:
+        _check_names(self.namespace, self.service_account)
+
+
+class PodIdentityRole(pulumi.ComponentResource):
+    """A role only one service account of one cluster can use, through EKS Pod Identity."""
+
+    def __init__(
+        self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:identity:PodIdentityRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.from_input(args.cluster_arn or "").apply(
+            lambda arn: json.dumps(
+                pod_identity_trust_policy(
+                    cluster_arn=arn,
+                    namespaces=[args.namespace],
+                    service_account=args.service_account,
+                )
+            )
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=trust,
+            description=f"EKS Pod Identity for {args.namespace}/{args.service_account}",
+            max_session_duration=3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-policy-{index}", role=self.role.name, policy_arn=arn, opts=child
+            )
+            for index, arn in enumerate(args.policy_arns)
+        ]
+        self.binding = PodIdentityBinding(
+            f"{name}-binding",
+            PodIdentityBindingArgs(
+                cluster_name=args.cluster_name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                role_arn=self.role.arn,
+                tags=args.tags,
+                create_service_account=args.create_service_account,
+                wait_for=args.wait_for,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.attachments),
+        )
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.service_account = self.binding.service_account
+        self.register_outputs({"role_arn": self.role_arn})
+
+
+@dataclass(frozen=True)
+class SharedPodIdentityRoleArgs:
+    """Inputs of SharedPodIdentityRole."""
+
+    cluster_arn: pulumi.Input[str]
+    """Pins the trust to this cluster; its partition, region and account scope the policy."""
+    failover_region: str = ""
+    """Also allow reading the replicas in this region."""
+    kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class SharedPodIdentityRole(pulumi.ComponentResource):
+    """One role for every namespace bound to it; attribute-based, so adding a namespace
+    means tagging its secrets and adding an association, never editing a policy."""
+
+    def __init__(
+        self,
+        name: str,
+        args: SharedPodIdentityRoleArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("eksplatform:identity:SharedPodIdentityRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster_arn = pulumi.Output.from_input(args.cluster_arn)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=cluster_arn.apply(
+                lambda arn: json.dumps(pod_identity_trust_policy(cluster_arn=arn))
+            ),
+            description="EKS Pod Identity, shared: each namespace reads its own tagged secrets",
+            max_session_duration=3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+
+        def document(values: list[str]) -> str:
+            partition, region, account = arn_parts(values[0])
+            regions = [region, args.failover_region] if args.failover_region else [region]
+            return json.dumps(
+                abac_secret_read_policy(
+                    partition=partition,
+                    account_id=account,
+                    regions=regions,
+                    kms_key_arns=values[1:],
+                )
+            )
+
+        self.policy = aws.iam.Policy(
+            f"{name}-policy",
+            description="Read secrets whose kubernetes-namespace tag matches the caller's",
+            policy=pulumi.Output.all(cluster_arn, *args.kms_key_arns).apply(document),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-policy-attachment",
+            role=self.role.name,
+            policy_arn=self.policy.arn,
+            opts=child,
+        )
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.register_outputs({"role_arn": self.role_arn})

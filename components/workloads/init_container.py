@@ -1,0 +1,251 @@
+"""Init-container pattern (seed 004): an init container fills a shared emptyDir before
+nginx starts, so the web server image stays generic and the content step runs to
+completion (or the pod never starts).
+
+The content source is configurable: `configmap` (default; copies a page from a ConfigMap
+with busybox, needs no network) or `git` (clones a public https repository with a
+pinned alpine/git image, as seed 004 does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.k8s import (
+    app_labels,
+    empty_dir,
+    http_probe,
+    resources,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+    selector_labels,
+)
+from components.namespace_baseline import IMDS_CIDR, EgressAllow
+from components.validation import check_dns1123_label
+from components.versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
+from components.workloads.common import (
+    NGINX_UID,
+    config_map_volume,
+    deployment_spec,
+    metadata,
+    nginx_conf,
+    nginx_container,
+    tmp_volume,
+)
+
+APP_NAME = "init-web"
+HTTP_PORT = 8080
+CONTENT_DIR = "/usr/share/nginx/html"
+SOURCES = ("configmap", "git")
+HTTPS_REPO = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9._~/-]+")
+"""A public https URL: no credentials (`user@`), no query, no shell metacharacters."""
+GIT_REF = re.compile(r"[A-Za-z0-9._/-]{1,100}")
+PAGE = (
+    "<!DOCTYPE html>\n<html><body>\n"
+    "<h1>Written by an init container</h1>\n"
+    "<p>This page was copied into a shared emptyDir before nginx started.</p>\n"
+    "</body></html>\n"
+)
+COPY_SCRIPT = "cp /seed/index.html /content/index.html && date -u > /content/initialized-at.txt"
+CLONE_SCRIPT = (
+    "set -e\n"
+    'git clone --depth 1 ${GIT_REF:+--branch "$GIT_REF"} -- "$GIT_REPO" /tmp/repo\n'
+    "rm -rf /tmp/repo/.git\n"
+    "cp -R /tmp/repo/. /content/\n"
+    "date -u > /content/initialized-at.txt\n"
+)
+
+
+def check_repo_url(url: str) -> str | None:
+    """None when `url` is a public https repository URL, else what is allowed."""
+    if not HTTPS_REPO.fullmatch(url) or ".." in url:
+        return (
+            "must be a public https:// repository URL without credentials, "
+            "e.g. https://github.com/org/repo.git"
+        )
+    return None
+
+
+def web_labels() -> dict[str, str]:
+    return app_labels(APP_NAME, "web")
+
+
+def site_conf() -> str:
+    return nginx_conf(
+        "server {\n"
+        f"    listen {HTTP_PORT};\n"
+        f"    root {CONTENT_DIR};\n"
+        "    index index.html;\n"
+        "    location = /healthz {\n"
+        "        access_log off;\n"
+        '        return 200 "ok\\n";\n'
+        "    }\n"
+        "}\n"
+    )
+
+
+def init_container(source: str, repo: str = "", ref: str = "") -> dict[str, Any]:
+    """The content step: copy from the ConfigMap, or shallow-clone the repository without
+    its .git directory (nginx would otherwise serve the repository's history)."""
+    common: dict[str, Any] = {
+        "resources": resources("25m", "32Mi", cpu_limit="200m", memory_limit="128Mi"),
+        "securityContext": restricted_container_security_context(),
+    }
+    if source == "configmap":
+        return {
+            **common,
+            "name": "copy-content",
+            "image": BUSYBOX_IMAGE,
+            "command": ["sh", "-c", COPY_SCRIPT],
+            "volumeMounts": [
+                {"name": "seed", "mountPath": "/seed", "readOnly": True},
+                {"name": "content", "mountPath": "/content"},
+            ],
+        }
+    if source == "git":
+        if problem := check_repo_url(repo):
+            raise ValueError(f"git repository {repo!r} {problem}")
+        return {
+            **common,
+            "name": "clone-content",
+            "image": ALPINE_GIT_IMAGE,
+            "command": ["sh", "-c", CLONE_SCRIPT],
+            # URL and ref reach the script as data, never as shell code.
+            "env": [
+                {"name": "GIT_REPO", "value": repo},
+                {"name": "GIT_REF", "value": ref},
+                {"name": "HOME", "value": "/tmp"},
+            ],
+            "volumeMounts": [
+                {"name": "content", "mountPath": "/content"},
+                {"name": "init-tmp", "mountPath": "/tmp"},
+            ],
+        }
+    raise ValueError(f"source {source!r} is not one of {SOURCES}")
+
+
+def init_pod_spec(source: str, repo: str = "", ref: str = "") -> dict[str, Any]:
+    nginx = nginx_container(
+        name="nginx",
+        ports=[{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        readiness=http_probe("/healthz", "http"),
+        liveness=http_probe("/healthz", "http", initial_delay=10, period=20),
+        extra_mounts=[{"name": "content", "mountPath": CONTENT_DIR, "readOnly": True}],
+    )
+    volumes = [
+        config_map_volume("nginx-conf", "init-web-nginx"),
+        tmp_volume(),
+        empty_dir("content", "64Mi"),
+    ]
+    if source == "configmap":
+        volumes.append(config_map_volume("seed", "init-web-seed"))
+    else:
+        volumes.append(empty_dir("init-tmp", "128Mi"))
+    return {
+        "automountServiceAccountToken": False,
+        "securityContext": restricted_pod_security_context(NGINX_UID),
+        "initContainers": [init_container(source, repo, ref)],
+        "containers": [nginx],
+        "volumes": volumes,
+    }
+
+
+def network_rules(source: str) -> list[EgressAllow]:
+    """git needs HTTPS out (any address but the instance metadata service); copying from a
+    ConfigMap needs no network at all."""
+    if source != "git":
+        return []
+    return [
+        EgressAllow(
+            name="git-https",
+            pod_labels=selector_labels(web_labels()),
+            ports=[443],
+            to_cidr="0.0.0.0/0",
+            except_cidrs=[IMDS_CIDR],
+        )
+    ]
+
+
+def verify_command(namespace: str) -> str:
+    return (
+        f"kubectl -n {namespace} get pod -l app.kubernetes.io/name={APP_NAME} "
+        "-o jsonpath='{.items[0].status.initContainerStatuses[0].state}'; echo; "
+        f"kubectl -n {namespace} exec deploy/{APP_NAME} -c nginx -- "
+        f"sh -c 'cat {CONTENT_DIR}/initialized-at.txt; "
+        f"wget -qO- http://127.0.0.1:{HTTP_PORT}/ | head -5'"
+    )
+
+
+@dataclass(frozen=True)
+class InitContainerExampleArgs:
+    """Inputs of InitContainerExample."""
+
+    namespace: str
+    source: str = "configmap"
+    git_repo: str = ""
+    """Public https URL cloned when source is `git`."""
+    git_ref: str = ""
+    """Branch or tag to clone; empty means the repository's default branch."""
+    wait_for: Sequence[pulumi.Resource] = ()
+    """The namespace baseline."""
+
+    def __post_init__(self) -> None:
+        if problem := check_dns1123_label(self.namespace):
+            raise ValueError(f"namespace {self.namespace!r} {problem}")
+        if self.source not in SOURCES:
+            raise ValueError(f"source {self.source!r} is not one of {SOURCES}")
+        if self.source == "git" and (problem := check_repo_url(self.git_repo)):
+            raise ValueError(f"git_repo {self.git_repo!r} {problem}")
+        if self.git_ref and not GIT_REF.fullmatch(self.git_ref):
+            raise ValueError(f"git_ref {self.git_ref!r} must be a branch or tag name")
+
+
+class InitContainerExample(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: InitContainerExampleArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:workloads:InitContainerExample", name, None, opts)
+        ns = args.namespace
+        labels = web_labels()
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
+        configs: list[pulumi.Resource] = [
+            k8s.core.v1.ConfigMap(
+                f"{name}-nginx-conf",
+                metadata=metadata("init-web-nginx", ns, labels),
+                data={"nginx.conf": site_conf()},
+                opts=in_namespace,
+            )
+        ]
+        if args.source == "configmap":
+            configs.append(
+                k8s.core.v1.ConfigMap(
+                    f"{name}-seed",
+                    metadata=metadata("init-web-seed", ns, labels),
+                    data={"index.html": PAGE},
+                    opts=in_namespace,
+                )
+            )
+        self.deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=metadata(APP_NAME, ns, labels),
+            spec=deployment_spec(labels, init_pod_spec(args.source, args.git_repo, args.git_ref)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, *configs]),
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=metadata(APP_NAME, ns, labels),
+            spec={
+                "type": "ClusterIP",
+                "selector": selector_labels(labels),
+                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            },
+            opts=in_namespace,
+        )
+        self.verify_command = verify_command(ns)
+        self.register_outputs({"verify_command": self.verify_command})

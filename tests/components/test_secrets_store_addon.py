@@ -1,0 +1,88 @@
+"""ASCP as the `aws-secrets-store-csi-driver-provider` EKS add-on instead of the Helm charts."""
+
+import json
+
+import pulumi
+import pytest
+
+from components.secrets_store import (
+    ASCP_ADDON,
+    SecretsStoreCsi,
+    SecretsStoreCsiArgs,
+    Toleration,
+    addon_configuration,
+)
+
+
+def _args(**overrides):
+    values = dict(
+        aws_region="ap-southeast-1",
+        install_method="eks-addon",
+        cluster_name="eks-secrets-dev",
+        enable_sync_secret=True,
+        rotation_poll_interval="90s",
+    )
+    values.update(overrides)
+    return SecretsStoreCsiArgs(**values)
+
+
+def test_addon_replaces_both_helm_releases_and_waits_for_the_nodes(build):
+    holder = {}
+
+    def program():
+        nodes = pulumi.CustomResource("test:index:Nodes", "nodes", {})
+        holder["csi"] = SecretsStoreCsi("secrets-store", _args(wait_for=[nodes]))
+
+    rec = build(program)
+    assert not rec.of_type("kubernetes:helm.sh/v3:Release")
+    addon = rec.named("secrets-store-addon")
+    assert addon.type == "aws:eks/addon:Addon"
+    assert addon.inputs["addonName"] == ASCP_ADDON == "aws-secrets-store-csi-driver-provider"
+    assert addon.inputs["clusterName"] == "eks-secrets-dev"
+    assert "addonVersion" not in addon.inputs
+    assert json.loads(addon.inputs["configurationValues"]) == {
+        "secrets-store-csi-driver": {
+            "syncSecret": {"enabled": True},
+            "enableSecretRotation": True,
+            "rotationPollInterval": "90s",
+        }
+    }
+    assert rec.depends_on(addon, rec.named("nodes"))
+    assert holder["csi"].releases == [holder["csi"].addon]
+
+
+def test_addon_configuration_carries_tolerations_to_driver_and_provider():
+    config = addon_configuration(
+        _args(
+            tolerations=[Toleration("dedicated", "apps", "NoSchedule")],
+            enable_secret_rotation=False,
+        )
+    )
+    toleration = {"key": "dedicated", "operator": "Equal", "value": "apps", "effect": "NoSchedule"}
+    assert config == {
+        "secrets-store-csi-driver": {
+            "syncSecret": {"enabled": True},
+            "enableSecretRotation": False,
+            "linux": {"tolerations": [toleration]},
+        },
+        "tolerations": [toleration],
+    }
+
+
+def test_helm_stays_the_default_install_method():
+    assert SecretsStoreCsiArgs(aws_region="ap-southeast-1").install_method == "helm"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"install_method": "kustomize"},
+            "install_method 'kustomize' is not one of helm, eks-addon",
+        ),
+        ({"cluster_name": None}, "install_method 'eks-addon' needs cluster_name"),
+    ],
+)
+def test_install_method_is_validated(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _args(**overrides)

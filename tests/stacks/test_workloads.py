@@ -1,0 +1,312 @@
+"""The example workloads as the dev stack deploys them: config validation, one hardened
+namespace per example, the restricted profile on every pod, NetworkPolicies that select
+real pods, and a switch per example."""
+
+import json
+from collections import defaultdict
+from datetime import date
+
+import pytest
+
+from components.prometheus import PROMETHEUS_POD_LABELS
+from stacks.config import ConfigError, load
+from stacks.workloads import WorkloadsConfig
+from tests.conftest import secret_values_for
+from tests.pod_security import pod_spec_of, violations
+from tests.workload_checks import hardening_problems, selects
+from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
+
+NS = PROJECT
+EXAMPLE_TYPES = {
+    "enableSidecarExample": "eksplatform:workloads:SidecarExample",
+    "enableAmbassadorExample": "eksplatform:workloads:AmbassadorExample",
+    "enableAdapterExample": "eksplatform:workloads:AdapterExample",
+    "enableInitContainerExample": "eksplatform:workloads:InitContainerExample",
+    "enableRedisSecretExample": "eksplatform:workloads:RedisSecretSidecar",
+}
+EXAMPLE_NAMESPACES = {
+    "enableSidecarExample": "sidecar-example",
+    "enableAmbassadorExample": "ambassador-example",
+    "enableAdapterExample": "adapter-example",
+    "enableInitContainerExample": "init-container-example",
+    "enableRedisSecretExample": "redis-secret-example",
+}
+
+
+@pytest.fixture(scope="module")
+def dev() -> Recorder:
+    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
+    return run_program("dev", stack_config("dev", values))
+
+
+def _namespaces(rec: Recorder) -> dict[str, dict[str, str]]:
+    """Namespace name -> labels, for every Namespace the program creates."""
+    return {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"].get("labels") or {}
+        for r in rec.of_type("kubernetes:core/v1:Namespace")
+    }
+
+
+def _pods(rec: Recorder) -> list[tuple[str, str, dict, dict, dict]]:
+    """(object name, namespace, pod labels, pod spec, annotations) of every rendered pod."""
+    pods = []
+    for r in rec.kubernetes_objects():
+        found = pod_spec_of(r.type, r.inputs)
+        if found is None:
+            continue
+        spec, annotations = found
+        template = r.inputs["spec"].get("template") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        pods.append((r.name, r.inputs["metadata"]["namespace"], labels, spec, annotations))
+    return pods
+
+
+# --- the whole dev program -------------------------------------------------------------
+
+
+def test_dev_registers_every_example_in_its_own_namespace(dev):
+    types = {r.type for r in dev.resources}
+    for example_type in EXAMPLE_TYPES.values():
+        assert example_type in types
+    assert "eksplatform:monitoring:Prometheus" in types
+    namespaces = _namespaces(dev)
+    for namespace in (*EXAMPLE_NAMESPACES.values(), "monitoring", "secrets-demo"):
+        assert namespace in namespaces
+    outputs = dev.stack_outputs
+    assert outputs["exampleNamespaces"]["ambassador"] == "ambassador-example"
+    assert set(outputs["exampleVerifyCommands"]) == {
+        "sidecar",
+        "ambassador",
+        "adapter",
+        "prometheus",
+        "initContainer",
+        "redisSecret",
+    }
+
+
+def test_every_pod_is_admitted_by_its_namespace_pod_security_level(dev):
+    """The restricted profile, applied by our own checker to every rendered pod spec."""
+    namespaces = _namespaces(dev)
+    pods = _pods(dev)
+    assert len(pods) >= 8
+    for name, namespace, _, spec, annotations in pods:
+        assert namespace in namespaces, f"{name} runs in a namespace the stack does not own"
+        level = namespaces[namespace].get("pod-security.kubernetes.io/enforce")
+        assert level in ("restricted", "baseline"), f"{namespace} enforces no Pod Security level"
+        assert violations(spec, level, annotations) == [], name
+        assert hardening_problems(spec) == [], name
+
+
+def test_every_namespace_of_ours_denies_by_default_and_has_quota_and_defaults(dev):
+    by_namespace = defaultdict(set)
+    for r in dev.kubernetes_objects():
+        meta = r.inputs.get("metadata") or {}
+        by_namespace[meta.get("namespace")].add((r.type, meta.get("name")))
+    for namespace in _namespaces(dev):
+        objects = by_namespace[namespace]
+        assert ("kubernetes:core/v1:LimitRange", "container-defaults") in objects, namespace
+        assert ("kubernetes:core/v1:ResourceQuota", "namespace-quota") in objects, namespace
+        assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny") in objects
+
+
+def test_network_policies_select_the_pods_they_are_meant_to(dev):
+    pods_in = defaultdict(list)
+    for _, namespace, labels, _, _ in _pods(dev):
+        pods_in[namespace].append(labels)
+    checked = 0
+    for policy in dev.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        namespace = policy.inputs["metadata"]["namespace"]
+        spec = policy.inputs["spec"]
+        target = (spec.get("podSelector") or {}).get("matchLabels") or {}
+        if target:
+            assert any(selects(target, p) for p in pods_in[namespace]), policy.name
+            checked += 1
+        for rule in [*(spec.get("ingress") or []), *(spec.get("egress") or [])]:
+            for peer in [*(rule.get("from") or []), *(rule.get("to") or [])]:
+                if "ipBlock" in peer:
+                    continue
+                peer_labels = peer["podSelector"]["matchLabels"]
+                peer_ns = (
+                    (peer.get("namespaceSelector") or {})
+                    .get("matchLabels", {})
+                    .get("kubernetes.io/metadata.name", namespace)
+                )
+                if peer_ns == "kube-system":
+                    assert peer_labels == {"k8s-app": "kube-dns"}
+                elif peer_ns == "monitoring":  # Prometheus pods are made by the operator
+                    assert peer_labels == PROMETHEUS_POD_LABELS
+                else:
+                    assert any(selects(peer_labels, p) for p in pods_in[peer_ns]), policy.name
+                checked += 1
+    assert checked >= 8
+
+
+def test_services_select_pods_in_their_namespace(dev):
+    pods_in = defaultdict(list)
+    for _, namespace, labels, _, _ in _pods(dev):
+        pods_in[namespace].append(labels)
+    for service in dev.of_type("kubernetes:core/v1:Service"):
+        namespace = service.inputs["metadata"]["namespace"]
+        selector = service.inputs["spec"]["selector"]
+        assert any(selects(selector, p) for p in pods_in[namespace]), service.name
+
+
+def test_service_monitor_waits_for_the_prometheus_crds(dev):
+    monitor = dev.named("adapter-servicemonitor")
+    assert dev.depends_on(monitor, dev.named("prometheus-release"))
+
+
+def test_demo_namespace_keeps_its_name_under_the_baseline(dev):
+    namespace = dev.named("demo-namespace")
+    assert namespace.inputs["metadata"]["name"] == "secrets-demo"
+    assert namespace.parent.endswith("eksplatform:workloads:NamespaceBaseline::demo")
+    # its SecretProviderClass (which the pod waits for) waits for the whole baseline
+    assert dev.depends_on(dev.named("demo-secrets-class-spc"), dev.named("demo-default-deny"))
+
+
+@pytest.mark.parametrize("key", sorted(EXAMPLE_TYPES))
+def test_each_example_can_be_switched_off(run_stack, key):
+    rec = run_stack("dev", {f"{NS}:{key}": "false"})
+    example_type = EXAMPLE_TYPES[key]
+    assert not [r for r in rec.resources if example_type in r.urn]
+    assert EXAMPLE_NAMESPACES[key] not in _namespaces(rec)
+    others = set(EXAMPLE_TYPES.values()) - {example_type}
+    assert others <= {r.type for r in rec.resources}
+    if key == "enableAdapterExample":
+        assert not rec.of_type("eksplatform:monitoring:Prometheus")
+
+
+def test_switching_every_example_off_leaves_only_the_platform(run_stack):
+    rec = run_stack("dev", {f"{NS}:{key}": "false" for key in EXAMPLE_TYPES})
+    assert not [r for r in rec.resources if r.type in EXAMPLE_TYPES.values()]
+    assert not set(EXAMPLE_NAMESPACES.values()) & set(_namespaces(rec))
+
+
+# --- config validation -----------------------------------------------------------------
+
+
+def test_examples_are_opt_in_outside_dev():
+    values = {
+        "aws:region": "eu-west-1",
+        f"{NS}:secretValues": json.dumps({"demo-app-credentials": {"username": "u"}}),
+    }
+    cfg = load(values.get, stack="x", today=date(2026, 11, 21)).workloads
+    assert cfg == WorkloadsConfig()
+    assert not any(
+        part.enabled
+        for part in (
+            cfg.sidecar,
+            cfg.ambassador,
+            cfg.adapter,
+            cfg.init_container,
+            cfg.redis_secret,
+        )
+    )
+
+
+def _problems(overrides):
+    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
+    raw = stack_config("dev", {**values, **overrides})
+    with pytest.raises(ConfigError) as caught:
+        load(raw.get, stack="dev", today=date(2026, 11, 21))
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("enableSidecarExample", "yes", "enableSidecarExample = 'yes': must be true or false"),
+        (
+            "sidecarTlsHostname",
+            "Web_Host",
+            "sidecarTlsHostname = 'Web_Host': must be a lowercase DNS name of at most 64",
+        ),
+        (
+            "sidecarServiceType",
+            "NodePort",
+            "sidecarServiceType = 'NodePort': must be one of ClusterIP, LoadBalancer",
+        ),
+        (
+            "sidecarLoadBalancerScheme",
+            "public",
+            "sidecarLoadBalancerScheme = 'public': must be one of internal, internet-facing",
+        ),
+        ("ambassadorServer1Weight", "0", "ambassadorServer1Weight = 0: must be between 1 and 100"),
+        ("ambassadorServer2Weight", "x", "ambassadorServer2Weight = 'x': must be a whole number"),
+        (
+            "initContainerSource",
+            "svn",
+            "initContainerSource = 'svn': must be one of configmap, git",
+        ),
+        (
+            "initContainerGitRepo",
+            "http://example.com/r.git",
+            "initContainerGitRepo = 'http://example.com/r.git': must be a public https://",
+        ),
+        (
+            "initContainerGitRef",
+            "$(reboot)",
+            "initContainerGitRef = '$(reboot)': must be a branch or tag name",
+        ),
+        (
+            "redisSecretName",
+            "missing",
+            "redisSecretName = 'missing': must name a secret in the secrets list",
+        ),
+        (
+            "redisSecretName",
+            "demo-app-credentials",
+            "redisSecretName = 'demo-app-credentials': must name a plain-string secret",
+        ),
+        (
+            "ambassadorNamespace",
+            "Ambassador",
+            "ambassadorNamespace = 'Ambassador': must be a DNS-1123 label",
+        ),
+        (
+            "adapterNamespace",
+            "kube-system",
+            "adapterNamespace = 'kube-system': must be a namespace of its own",
+        ),
+        (
+            "ambassadorNamespace",
+            "sidecar-example",
+            "ambassadorNamespace = 'sidecar-example': is already used by sidecarNamespace",
+        ),
+        (
+            "monitoringNamespace",
+            "secrets-demo",
+            "monitoringNamespace = 'secrets-demo': is already used by demoNamespace",
+        ),
+        (
+            "sidecarNamespace",
+            "secrets-demo-podid",
+            "sidecarNamespace = 'secrets-demo-podid': is already used by podIdentityDemoNamespace",
+        ),
+    ],
+)
+def test_bad_workload_settings_name_key_value_and_what_is_allowed(key, value, message):
+    problems = _problems({f"{NS}:{key}": value})
+    assert any(message in p for p in problems), problems
+
+
+def test_git_source_needs_a_repository():
+    problems = _problems({f"{NS}:initContainerSource": "git"})
+    assert any(
+        "initContainerGitRepo = '': must be set when initContainerSource is git" in p
+        for p in problems
+    )
+
+
+def test_git_source_with_a_public_repository_opens_https_egress(run_stack):
+    rec = run_stack(
+        "dev",
+        {
+            f"{NS}:initContainerSource": "git",
+            f"{NS}:initContainerGitRepo": "https://github.com/NillsF/html-demo.git",
+        },
+    )
+    policy = rec.named("init-container-ns-allow-egress-git-https")
+    assert policy.inputs["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 443}]
+    init = rec.named("init-container-deployment").inputs["spec"]["template"]["spec"]
+    assert init["initContainers"][0]["name"] == "clone-content"
