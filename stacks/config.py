@@ -24,6 +24,7 @@ from stacks.reader import (
     check_cidr,
     check_dns1123_label,
 )
+from stacks.protection import Protection, protection_for
 from stacks.workloads import WorkloadsConfig, parse_workloads
 
 PROJECT = "eks-secrets-platform"
@@ -268,6 +269,15 @@ class StackConfig:
     """`none` (AWS managed keys), `create` (a multi-Region key of this stack) or a key ARN."""
     failover_region: str = ""
     """Workloads also read the secrets' replicas there when the primary region fails."""
+    protection: Protection = field(
+        default_factory=lambda: protection_for(
+            "",
+            enable_resource_protection=False,
+            enable_cluster_deletion_protection=False,
+            secret_recovery_window_days=7,
+        )
+    )
+    """What resists deletion: `protect`, EKS deletion protection, recovery windows."""
 
     @property
     def tags(self) -> dict[str, str]:
@@ -928,6 +938,16 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
         failover_region,
     )
     workloads = parse_workloads(r)
+    recovery_days = r.integer("secretRecoveryWindowDays", 7, minimum=0, maximum=30)
+    if 0 < recovery_days < 7:
+        r.fail("secretRecoveryWindowDays", recovery_days, "must be 0 (delete at once) or 7-30")
+        recovery_days = 7
+    protection = protection_for(
+        stack,
+        enable_resource_protection=r.boolean("enableResourceProtection", False),
+        enable_cluster_deletion_protection=cluster.enable_deletion_protection,
+        secret_recovery_window_days=recovery_days,
+    )
     owner = r.string(
         "owner",
         "platform-team",
@@ -951,4 +971,5 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
         pod_identity_demo=pod_identity_demo,
         secrets_kms_key=secrets_kms_key,
         failover_region=failover_region,
+        protection=protection,
     )

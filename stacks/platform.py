@@ -190,6 +190,11 @@ def _secret_value(values: pulumi.Output[str], name: str) -> pulumi.Output[str]:
     return pulumi.Output.secret(values.apply(pick))
 
 
+def _protected(cfg: StackConfig) -> pulumi.ResourceOptions:
+    """`protect` for state and identity; children (keys, the OIDC provider) inherit it."""
+    return pulumi.ResourceOptions(protect=cfg.protection.protect)
+
+
 def _secrets_key_arns(cfg: StackConfig) -> dict[str, pulumi.Output[str]]:
     """The secrets' customer-managed key by region: none, created here (multi-Region, with a
     replica wherever a secret is replicated), or given (a multi-Region key's replicas share
@@ -211,11 +216,13 @@ def _secrets_key_arns(cfg: StackConfig) -> dict[str, pulumi.Output[str]]:
             alias=f"alias/{cfg.cluster.name}-secrets",
             region=cfg.region,
             replica_regions=regions,
+            deletion_window_days=cfg.protection.kms_deletion_window_days,
             policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
                 lambda v: json.dumps(kms_key_policy(v[0], v[1]))
             ),
             tags=cfg.tags,
         ),
+        opts=_protected(cfg),
     )
     return dict(key.arn_by_region)
 
@@ -246,6 +253,7 @@ def _secret(
                 kms_key_id=key_arns.get(cfg.region),
                 tags=tags,
             ),
+            opts=_protected(cfg),
         )
     return ManagedSecret(
         name,
@@ -260,8 +268,10 @@ def _secret(
             rotation_lambda_arn=spec.rotation_lambda_arn,
             rotation_days=spec.rotation_days,
             rotation_schedule=spec.rotation_schedule,
+            recovery_window_in_days=cfg.protection.secret_recovery_window_days,
             tags=tags,
         ),
+        opts=_protected(cfg),
     )
 
 
@@ -291,9 +301,11 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             admin_principal_arns=cfg.cluster.admin_principal_arns,
             public_access_cidrs=cfg.cluster.public_access_cidrs,
             enable_network_policy=cfg.cluster.enable_network_policy,
-            enable_deletion_protection=cfg.cluster.enable_deletion_protection,
+            enable_deletion_protection=cfg.protection.cluster_deletion_protection,
+            kms_deletion_window_days=cfg.protection.kms_deletion_window_days,
             tags=tags,
         ),
+        opts=_protected(cfg),
     )
     ng = cfg.nodegroup
     nodegroup = NodeGroup(
@@ -349,7 +361,8 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
 
 
 def build_demo(platform: Platform) -> dict[str, Any]:
-    """The nginx demo: its own namespace, IRSA service account, SecretProviderClass and pod."""
+    """The nginx demo: its own namespace, a service account bound to a role (IRSA unless
+    demoIdentityMode says otherwise), a SecretProviderClass and the pod."""
     demo = platform.config.demo
     opts = platform.k8s_opts
     # The Namespace keeps its name ("demo-namespace") and moves under the baseline.

@@ -50,6 +50,7 @@ def secret_values_for(stack: str) -> dict[str, Any]:
 
 def _set_mocks(recorder: Recorder, stack: str = "test") -> None:
     mocks = RealisticMocks()
+    pulumi.runtime.settings.set_root_resource(None)  # a fresh Stack for every test
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,

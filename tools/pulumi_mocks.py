@@ -17,7 +17,7 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,6 +320,9 @@ def run_program(
     """Runs the Pulumi program under mocks and returns what it registered."""
     recorder = Recorder() if recorder is None else recorder
     mocks = RealisticMocks(region=config.get("aws:region", "ap-southeast-1"))
+    # set_mocks keeps an existing root Stack: without this, URNs would name the stack of an
+    # earlier run in the same process, and its exports would leak into `stack_outputs`.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(
         mocks,
         project=PROJECT,

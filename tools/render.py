@@ -307,23 +307,38 @@ def is_helm(resource: Registration) -> bool:
 # --- IAM documents -------------------------------------------------------------------------
 
 
-def iam_documents(resource: Registration) -> dict[str, str]:
-    """File name -> policy JSON text of the IAM documents one resource carries."""
-    inputs = resource.inputs
+SECRET_DOCUMENT = {"Redacted": "the program marks this document secret; it is not written"}
+
+
+def iam_documents(resource: Registration, known: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """File name -> policy document (parsed) of the IAM documents one resource carries.
+
+    A document the program marks secret is replaced by a stub, which no validator accepts, so
+    a reviewer looks at it instead of the render silently showing or hiding it.
+    """
+    inputs = resource.secret_inputs
     name = safe_name(resource.name)
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     if resource.type in ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy"):
-        found[f"{name}.json"] = inputs.get("policy", "")
+        found[f"{name}.json"] = inputs.get("policy")
     elif resource.type == "aws:iam/role:Role":
-        found[f"{name}.trust.json"] = inputs.get("assumeRolePolicy", "")
+        found[f"{name}.trust.json"] = inputs.get("assumeRolePolicy")
         for inline in inputs.get("inlinePolicies") or []:
-            if inline.get("policy"):
-                found[f"{name}.inline-{safe_name(inline.get('name', 'policy'))}.json"] = inline[
-                    "policy"
-                ]
-    elif resource.type == "aws:kms/key:Key" and inputs.get("policy"):
-        found[f"{name}.key-policy.json"] = inputs["policy"]
-    return {k: v for k, v in found.items() if v}
+            if isinstance(inline, dict) and inline.get("policy"):
+                file_name = f"{name}.inline-{safe_name(str(inline.get('name', 'policy')))}.json"
+                found[file_name] = inline["policy"]
+    elif resource.type == "aws:kms/key:Key":
+        found[f"{name}.key-policy.json"] = inputs.get("policy")
+    documents = {}
+    for file_name, document in found.items():
+        if not document:
+            continue
+        if is_secret(document):
+            documents[file_name] = SECRET_DOCUMENT
+        else:
+            parsed = json.loads(document) if isinstance(document, str) else document
+            documents[file_name] = clean(parsed, known_secrets=known)
+    return documents
 
 
 def safe_name(name: str) -> str:
@@ -354,6 +369,11 @@ def to_yaml(data: Any) -> str:
         width=4096,
         allow_unicode=True,
     )
+
+
+def _load(text: str) -> Any:
+    """Parses our own output back (libyaml when present: same result, faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def to_json(data: Any) -> str:
@@ -406,11 +426,11 @@ def render_files(recorder: Recorder, stack: str) -> dict[str, str]:
             entry["file"] = path
             entry["chart"] = f"{release['chart']}@{release['version']}"
         else:
-            documents = iam_documents(resource)
+            documents = iam_documents(resource, known)
             inputs = clean(resource.secret_inputs, known_secrets=known)
-            for file_name, text in sorted(documents.items()):
+            for file_name, document in sorted(documents.items()):
                 path = f"iam/{file_name}"
-                add(path, to_json(json.loads(text)), resource)
+                add(path, to_json(document), resource)
                 entry.setdefault("files", []).append(path)
             for doc_key in ("policy", "assumeRolePolicy"):
                 if doc_key in inputs and documents:
@@ -471,12 +491,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 def summary_table(result: Render) -> str:
     files = result.files
     manifests = {
-        path: yaml.safe_load(text)
+        path: _load(text)
         for path, text in files.items()
         if path.startswith("k8s/") and not path.split("/")[-1].startswith("HelmRelease-")
     }
     releases = [
-        yaml.safe_load(text)
+        _load(text)
         for path, text in sorted(files.items())
         if path.split("/")[-1].startswith("HelmRelease-")
     ]

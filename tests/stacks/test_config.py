@@ -214,3 +214,14 @@ def test_existing_secret_needs_no_value_and_must_be_an_arn():
     assert any(
         "existingArn = 'not-an-arn': must be a Secrets Manager secret ARN" in p for p in problems
     )
+
+
+def test_recovery_window_must_be_zero_or_seven_to_thirty():
+    problems = _problems({f"{NS}:secretRecoveryWindowDays": "3"})
+    assert "eks-secrets-platform:secretRecoveryWindowDays = 3: must be 0 (delete at once) or 7-30" in problems
+
+
+def test_prod_named_stacks_are_protected_whatever_the_flag():
+    cfg = _load({f"{NS}:enableResourceProtection": "false"}, stack="prod")
+    assert cfg.protection.protect is True
+    assert cfg.protection.secret_recovery_window_days == 30

@@ -1,0 +1,105 @@
+"""Each stack file is complete, uses only declared keys, and differs where it matters."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import STACKS, secret_values_for
+from tools.pulumi_mocks import PROJECT, ROOT, Recorder, run_program, stack_config
+
+NS = PROJECT
+EXAMPLE_COMPONENTS = (
+    "eksplatform:workloads:SidecarExample",
+    "eksplatform:workloads:AmbassadorExample",
+    "eksplatform:workloads:AdapterExample",
+    "eksplatform:workloads:InitContainerExample",
+    "eksplatform:workloads:RedisSecretSidecar",
+)
+
+
+def _run(stack: str) -> Recorder:
+    values = {f"{NS}:secretValues": json.dumps(secret_values_for(stack))}
+    return run_program(stack, stack_config(stack, values))
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict[str, Recorder]:
+    return {stack: _run(stack) for stack in ("dev", "staging", "prod")}
+
+
+def test_the_three_environments_exist():
+    assert {"dev", "staging", "prod"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_files_set_only_declared_keys(stack):
+    declared = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"])
+    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    ours = {k.split(":", 1)[1] for k in values if k.startswith(f"{NS}:")}
+    assert ours - declared == set(), f"undeclared keys (typos?) in Pulumi.{stack}.yaml"
+    assert values["aws:region"]
+
+
+def _component_types(rec: Recorder) -> set[str]:
+    return {r.type for r in rec.resources}
+
+
+def _protected(rec: Recorder, type_: str) -> list[bool]:
+    return [r.protect for r in rec.of_type(type_)]
+
+
+def test_dev_is_cheap_one_spot_node_single_nat_and_examples_on(recorded):
+    dev = recorded["dev"]
+    ng = dev.named("nodes-ng").inputs
+    assert ng["scalingConfig"]["desiredSize"] == 1
+    assert ng["capacityType"] == "SPOT"
+    assert len(dev.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert set(EXAMPLE_COMPONENTS) <= _component_types(dev)
+    assert not any(r.protect for r in dev.resources)
+    assert dev.named("secret-demo-app-credentials-secret").inputs["recoveryWindowInDays"] == 0
+
+
+def test_staging_is_prod_shaped_but_smaller(recorded):
+    staging, prod = recorded["staging"], recorded["prod"]
+    ng = staging.named("nodes-ng").inputs
+    assert ng["capacityType"] == "ON_DEMAND"
+    assert ng["scalingConfig"]["minSize"] >= 2
+    nats = len(staging.of_type("aws:ec2/natGateway:NatGateway"))
+    assert nats == len([s for s in staging.of_type("aws:ec2/subnet:Subnet") if "public" in s.name])
+    assert nats < len(prod.of_type("aws:ec2/natGateway:NatGateway"))
+    assert not set(EXAMPLE_COMPONENTS) & _component_types(staging)
+
+
+def test_prod_is_on_demand_over_three_azs_with_at_least_two_nodes(recorded):
+    prod = recorded["prod"]
+    ng = prod.named("nodes-ng").inputs
+    assert ng["capacityType"] == "ON_DEMAND"
+    assert ng["scalingConfig"]["minSize"] >= 2
+    assert len(ng["subnetIds"]) == 3
+    assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+
+
+def test_prod_endpoint_is_private_with_limited_public_access(recorded):
+    eks = recorded["prod"].named("cluster-eks").inputs
+    assert eks["endpointPrivateAccess"] is True
+    assert eks["publicAccessCidrs"] and "0.0.0.0/0" not in eks["publicAccessCidrs"]
+    assert eks["deletionProtection"] is True
+
+
+def test_prod_turns_the_optional_examples_off(recorded):
+    assert not set(EXAMPLE_COMPONENTS) & _component_types(recorded["prod"])
+
+
+def test_prod_protects_keys_secrets_and_the_cluster(recorded):
+    prod = recorded["prod"]
+    for type_ in ("aws:kms/key:Key", "aws:secretsmanager/secret:Secret", "eks:index:Cluster"):
+        flags = _protected(prod, type_)
+        assert flags and all(flags), type_
+    for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
+        assert secret.inputs["recoveryWindowInDays"] == 30
+
+
+def test_workloads_are_not_protected_so_prod_can_still_change(recorded):
+    prod = recorded["prod"]
+    assert not any(r.protect for r in prod.of_type("kubernetes:apps/v1:Deployment"))
