@@ -214,3 +214,27 @@ def test_kubernetes_secret_data_is_redacted_even_when_not_marked_secret():
     assert manifest["stringData"] == {"password": REDACTED}
     assert manifest["data"] == {"token": REDACTED}
     assert (manifest["apiVersion"], manifest["kind"]) == ("v1", "Secret")
+
+
+def test_iam_document_marked_secret_is_never_written():
+    from tools.pulumi_mocks import Registration
+
+    marker = "4dabf18193072939515e22adb298388d"
+    role = Registration(
+        urn="urn:pulumi:dev::p::aws:iam/role:Role::r",
+        id="r",
+        type="aws:iam/role:Role",
+        name="r",
+        custom=True,
+        parent="",
+        inputs={},
+        secret_inputs={
+            "assumeRolePolicy": {marker: "1b47061264138c4ac30d75fd1eb44270", "value": "{}"},
+            "inlinePolicies": [{"name": "read", "policy": '{"Version": "2012-10-17"}'}],
+        },
+    )
+    documents = render_module.iam_documents(role)
+    assert documents == {
+        "r.trust.json": render_module.SECRET_DOCUMENT,
+        "r.inline-read.json": {"Version": "2012-10-17"},
+    }

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from stacks.config import DEFAULT_SECRETS_YAML, ConfigError, load
-from tests.conftest import secret_values_for
+from tests.conftest import STACKS, secret_values_for
 from tools.pulumi_mocks import ROOT, _as_config_string, stack_config
 
 NS = "eks-secrets-platform"
@@ -17,7 +17,7 @@ DEV_VALUES = json.dumps(secret_values_for("dev"))
 
 
 def _load(overrides=None, *, stack="dev", today=date(2026, 11, 21)):
-    values = DEV_VALUES if stack == "dev" else VALUES
+    values = json.dumps(secret_values_for(stack)) if stack in STACKS else VALUES
     raw = stack_config(stack, {f"{NS}:secretValues": values, **(overrides or {})})
     return load(raw.get, stack=stack, today=today)
 
@@ -218,7 +218,10 @@ def test_existing_secret_needs_no_value_and_must_be_an_arn():
 
 def test_recovery_window_must_be_zero_or_seven_to_thirty():
     problems = _problems({f"{NS}:secretRecoveryWindowDays": "3"})
-    assert "eks-secrets-platform:secretRecoveryWindowDays = 3: must be 0 (delete at once) or 7-30" in problems
+    assert (
+        "eks-secrets-platform:secretRecoveryWindowDays = 3: must be 0 (delete at once) or 7-30"
+        in problems
+    )
 
 
 def test_prod_named_stacks_are_protected_whatever_the_flag():
