@@ -1,0 +1,30 @@
+"""The README stays true: its set-up commands, its config table, its links."""
+
+import re
+from pathlib import Path
+
+from tools.config_table import config_table
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_config_table_matches_pulumi_yaml():
+    table = README.split("<!-- config-table:start -->\n", 1)[1].split("<!-- config-table:end -->")[0]
+    assert table == config_table(), "run: .venv/bin/python -m tools.config_table"
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_them():
+    setup = README.split("## Set up and test", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^(make \w+)", setup, flags=re.MULTILINE)
+    assert commands == ["make install", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make install$", ci, flags=re.MULTILINE)
+    assert re.search(r"^make test$", ci, flags=re.MULTILINE)
+
+
+def test_relative_links_in_the_readme_resolve():
+    targets = re.findall(r"\]\(((?!https?://|#)[^)#\s]+)", README)
+    assert targets
+    missing = [t for t in targets if not (ROOT / t).exists()]
+    assert missing == []
