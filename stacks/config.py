@@ -16,6 +16,7 @@ from components.secrets import SSM_PARAMETER_NAME
 from components.secrets_store import INSTALL_METHODS
 from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_STANDARD_SUPPORT
 from components.workload_secrets import IDENTITY_MODES
+from stacks.protection import Protection, protection_for
 from stacks.reader import (
     DNS1123_SUBDOMAIN,
     ConfigError,
@@ -24,7 +25,6 @@ from stacks.reader import (
     check_cidr,
     check_dns1123_label,
 )
-from stacks.protection import Protection, protection_for
 from stacks.workloads import WorkloadsConfig, parse_workloads
 
 PROJECT = "eks-secrets-platform"

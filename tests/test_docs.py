@@ -10,7 +10,9 @@ README = (ROOT / "README.md").read_text()
 
 
 def test_readme_config_table_matches_pulumi_yaml():
-    table = README.split("<!-- config-table:start -->\n", 1)[1].split("<!-- config-table:end -->")[0]
+    table = README.split("<!-- config-table:start -->\n", 1)[1].split("<!-- config-table:end -->")[
+        0
+    ]
     assert table == config_table(), "run: .venv/bin/python -m tools.config_table"
 
 
@@ -28,3 +30,23 @@ def test_relative_links_in_the_readme_resolve():
     assert targets
     missing = [t for t in targets if not (ROOT / t).exists()]
     assert missing == []
+
+
+def test_readme_secret_values_command_satisfies_the_dev_stack(monkeypatch, capsys):
+    """The deploy section's `secretValues` snippet, run with answers typed at its prompts,
+    gives exactly what the dev stack needs: `load` accepts it (no missing or extra secret)."""
+    import getpass
+
+    from stacks.config import load
+    from tools.pulumi_mocks import PROJECT, stack_config
+
+    deploy = README.split("<!-- section:deploy -->", 1)[1].split("<!-- /section:deploy -->")[0]
+    snippet = re.search(r"secretValues \"\$\(\.venv/bin/python -c '\n(.*?)'\)\"", deploy, re.S)
+    assert snippet, "the deploy section no longer sets secretValues with the python snippet"
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": f"typed-at-{prompt.strip()}")
+    exec(compile(snippet.group(1), "README.md", "exec"), {})  # our own README
+    config = stack_config("dev")
+    config[f"{PROJECT}:secretValues"] = capsys.readouterr().out
+    cfg = load(config.get, stack="dev")
+    created = sorted(s.name for s in cfg.secrets if s.is_created)
+    assert created == ["demo-app-credentials", "demo-podid-credentials", "redis-password"]

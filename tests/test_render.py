@@ -169,6 +169,19 @@ def test_bad_config_fails_with_the_same_message_as_pulumi_up(tmp_path):
     assert not (tmp_path / "inventory.json").exists(), "nothing is written for a bad config"
 
 
+def test_undeclared_project_key_is_refused_with_a_suggestion_as_the_cli_does(tmp_path):
+    done = _cli("--stack", "dev", "--out", str(tmp_path), "-c", "clusterVersion=1.35")
+    assert done.returncode == 2
+    assert (
+        "Stack 'dev' uses configuration value 'eks-secrets-platform:clusterVersion' which is "
+        "not defined by the project configuration (Pulumi.yaml); "
+        "did you mean eks-secrets-platform:kubernetesVersion?"
+    ) in done.stderr
+    assert not (tmp_path / "inventory.json").exists()
+    # Other namespaces (providers) are not the project's to declare.
+    assert stack_config("dev", {"aws:skipMetadataApiCheck": "false"})["aws:region"]
+
+
 def test_unknown_stack_exits_non_zero_and_names_the_stacks(tmp_path):
     with pytest.raises(FileNotFoundError):
         render("no-such-stack", tmp_path)

@@ -6,6 +6,7 @@ Outputs are derived from resource names only, so two runs give identical values.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import runpy
@@ -19,6 +20,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
+
+from stacks.reader import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -296,9 +299,30 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[st
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"no stack file {stack_file.name}")
-    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
-    values.update(overrides or {})
+    given = {**((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})}
+    given.update(overrides or {})
+    check_declared(stack, given, project.get("config") or {})
+    values.update(given)
     return {key: _as_config_string(value) for key, value in values.items() if value is not None}
+
+
+def check_declared(stack: str, given: dict[str, Any], declared: dict[str, Any]) -> None:
+    """Refuses project keys that Pulumi.yaml does not declare, as the Pulumi CLI does before it
+    runs the program, so a typo such as `clusterVersion` fails instead of being ignored."""
+    known = sorted(key.split(":", 1)[-1] for key in declared)
+    problems = []
+    for key in sorted(given):
+        namespace, _, name = key.rpartition(":")
+        if namespace != PROJECT or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {PROJECT}:{close[0]}?" if close else ""
+        problems.append(
+            f"Stack '{stack}' uses configuration value '{key}' which is not defined by the "
+            f"project configuration (Pulumi.yaml){hint}"
+        )
+    if problems:
+        raise ConfigError(problems)
 
 
 def _as_config_string(value: Any) -> str:
