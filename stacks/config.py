@@ -868,13 +868,21 @@ def _check_workload_reads(
                     f"or imports, tagged with the workload's namespace: set "
                     f"namespace: {w.namespace} on secret {spec.name!r}",
                 )
-            if failover_region and failover_region not in spec.replica_regions:
-                r.fail(
-                    "failoverRegion",
-                    failover_region,
-                    f"secret {spec.name!r} (read by {w.key}) is not replicated there; add "
-                    f"{failover_region} to its replicaRegions",
-                )
+            _check_failover_replica(r, failover_region, spec, w.key)
+
+
+def _check_failover_replica(
+    r: ConfigReader, failover_region: str, spec: SecretSpec, reader_key: str
+) -> None:
+    """ASCP falls back to `failoverRegion` for every object of a workload: each secret it
+    reads needs a replica there."""
+    if failover_region and failover_region not in spec.replica_regions:
+        r.fail(
+            "failoverRegion",
+            failover_region,
+            f"secret {spec.name!r} (read by {reader_key}) is not replicated there; add "
+            f"{failover_region} to its replicaRegions",
+        )
 
 
 def _check_rotation(
@@ -938,6 +946,10 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
         failover_region,
     )
     workloads = parse_workloads(r)
+    redis = workloads.redis_secret
+    redis_spec = next((s for s in secrets if s.name == redis.secret_name), None)
+    if redis.enabled and redis_spec is not None:
+        _check_failover_replica(r, failover_region, redis_spec, "redisSecretName")
     recovery_days = r.integer("secretRecoveryWindowDays", 7, minimum=0, maximum=30)
     if 0 < recovery_days < 7:
         r.fail("secretRecoveryWindowDays", recovery_days, "must be 0 (delete at once) or 7-30")

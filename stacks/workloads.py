@@ -250,6 +250,7 @@ def build_workloads(platform: Platform, cfg: WorkloadsConfig) -> dict[str, Any]:
         oidc_issuer=platform.cluster.oidc_issuer,
         region=stack.region,
         tags=stack.tags,
+        failover_region=stack.failover_region,
     )
     csi: list[pulumi.Resource] = list(platform.csi.releases)
     namespaces: dict[str, str] = {}
@@ -358,6 +359,7 @@ def build_workloads(platform: Platform, cfg: WorkloadsConfig) -> dict[str, Any]:
                 namespace=c.namespace,
                 secret=platform.secret_object(c.secret_name),
                 secret_arn=platform.secrets[c.secret_name].arn,
+                kms_key_arns=platform.read_arns([c.secret_name])[2],
                 identity=identity,
                 wait_for=(*base.ready, *csi),
             ),

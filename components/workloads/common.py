@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi
 
+from components.iam_policies import replica_arn
 from components.k8s import (
     empty_dir,
     resources,
@@ -31,6 +32,18 @@ class WorkloadIdentity:
     oidc_issuer: pulumi.Input[str]
     region: str
     tags: Mapping[str, str] = field(default_factory=dict)
+    failover_region: str = ""
+    """Where ASCP reads when the primary region fails: the example's secrets must have a
+    replica there (the sidecar example replicates its own TLS secret)."""
+
+
+def with_replica(arn: pulumi.Input[str], failover_region: str) -> list[pulumi.Output[str]]:
+    """A secret's ARN, plus its replica's in `failover_region` when there is one: exactly what
+    a workload reading that one secret with failover needs."""
+    primary = pulumi.Output.from_input(arn)
+    if not failover_region:
+        return [primary]
+    return [primary, primary.apply(lambda a: replica_arn(a, failover_region))]
 
 
 def nginx_conf(http_body: str) -> str:

@@ -29,7 +29,12 @@ from components.secret_provider_class import SecretObject
 from components.validation import check_dns1123_label
 from components.versions import REDIS_IMAGE
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
-from components.workloads.common import WorkloadIdentity, deployment_spec, metadata
+from components.workloads.common import (
+    WorkloadIdentity,
+    deployment_spec,
+    metadata,
+    with_replica,
+)
 
 APP_NAME = "redis-secret-app"
 SERVICE_ACCOUNT = "redis-secret-app"
@@ -142,7 +147,11 @@ class RedisSecretSidecarArgs:
     secret: SecretObject
     """The password secret, as the SecretProviderClass mounts it."""
     secret_arn: pulumi.Input[str]
+    """The primary's ARN; with `identity.failover_region` its replica there is granted too."""
     identity: WorkloadIdentity
+    kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    """The customer-managed key(s) encrypting the secret, if any (`kms:Decrypt` via Secrets
+    Manager only)."""
     wait_for: Sequence[pulumi.Resource] = ()
     """The namespace baseline and the CSI driver releases."""
 
@@ -168,10 +177,12 @@ class RedisSecretSidecar(pulumi.ComponentResource):
                 service_account=SERVICE_ACCOUNT,
                 secret_provider_class=SECRET_PROVIDER_CLASS,
                 objects=[args.secret],
-                secret_arns=[args.secret_arn],
+                secret_arns=with_replica(args.secret_arn, args.identity.failover_region),
+                kms_key_arns=args.kms_key_arns,
                 oidc_provider_arn=args.identity.oidc_provider_arn,
                 oidc_issuer=args.identity.oidc_issuer,
                 region=args.identity.region,
+                failover_region=args.identity.failover_region,
                 tags=args.identity.tags,
                 wait_for=list(args.wait_for),
             ),

@@ -29,7 +29,7 @@ from components.k8s import (
 )
 from components.namespace_baseline import IngressAllow
 from components.secret_provider_class import JmesPath, SecretObject
-from components.secrets import ManagedSecret, ManagedSecretArgs
+from components.secrets import ManagedSecret, ManagedSecretArgs, ReplicaRegion
 from components.validation import check_dns1123_label, check_dns1123_subdomain
 from components.versions import HTTPD_IMAGE
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
@@ -42,6 +42,7 @@ from components.workloads.common import (
     nginx_conf,
     nginx_container,
     tmp_volume,
+    with_replica,
 )
 
 APP_NAME = "web"
@@ -306,6 +307,7 @@ class SidecarExample(pulumi.ComponentResource):
                 # Re-generated from state at will; a recovery window would only block a
                 # destroy followed by an up with the same name.
                 recovery_window_in_days=0,
+                replicas=[ReplicaRegion(r) for r in [args.identity.failover_region] if r],
                 tags=args.identity.tags,
             ),
             opts=child,
@@ -317,10 +319,11 @@ class SidecarExample(pulumi.ComponentResource):
                 service_account=SERVICE_ACCOUNT,
                 secret_provider_class=SECRET_PROVIDER_CLASS,
                 objects=[tls_secret_object(args.secret_name)],
-                secret_arns=[self.secret.arn],
+                secret_arns=with_replica(self.secret.arn, args.identity.failover_region),
                 oidc_provider_arn=args.identity.oidc_provider_arn,
                 oidc_issuer=args.identity.oidc_issuer,
                 region=args.identity.region,
+                failover_region=args.identity.failover_region,
                 tags=args.identity.tags,
                 wait_for=list(args.wait_for),
             ),

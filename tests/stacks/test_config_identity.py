@@ -207,10 +207,23 @@ def test_jmes_path_alias_may_not_reuse_the_secret_file_name():
 def test_failover_is_accepted_when_every_read_secret_is_replicated_there():
     secrets = [dict(s) for s in DEV_SECRETS]
     for spec in secrets:
-        if spec["name"] in ("demo-app-credentials", "demo-podid-credentials"):
+        if spec["name"] in ("demo-app-credentials", "demo-podid-credentials", "redis-password"):
             spec["replicaRegions"] = ["ap-southeast-2"]
     cfg = _load(replace_secrets=secrets, overrides={f"{NS}:failoverRegion": "ap-southeast-2"})
     assert cfg.failover_region == "ap-southeast-2"
+
+
+def test_failover_also_needs_the_redis_example_secret_replicated():
+    secrets = [dict(s) for s in DEV_SECRETS]
+    for spec in secrets:
+        if spec["name"] in ("demo-app-credentials", "demo-podid-credentials"):
+            spec["replicaRegions"] = ["ap-southeast-2"]
+    with pytest.raises(ConfigError) as raised:
+        _load(replace_secrets=secrets, overrides={f"{NS}:failoverRegion": "ap-southeast-2"})
+    assert raised.value.problems == [
+        f"{NS}:failoverRegion = 'ap-southeast-2': secret 'redis-password' (read by "
+        "redisSecretName) is not replicated there; add ap-southeast-2 to its replicaRegions"
+    ]
 
 
 def test_failover_cannot_read_ssm_parameters_which_do_not_replicate():

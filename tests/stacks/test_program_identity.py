@@ -157,8 +157,7 @@ def test_abac_mode_binds_two_namespaces_to_one_shared_role():
 def test_failover_with_a_created_key_replicates_secrets_keys_and_policies():
     secrets = [dict(s) for s in DEV_SECRETS]
     for spec in secrets:
-        if spec["name"].startswith("demo-"):
-            spec["replicaRegions"] = ["ap-southeast-2"]
+        spec["replicaRegions"] = ["ap-southeast-2"]
     rec = _run(
         {f"{NS}:failoverRegion": "ap-southeast-2", f"{NS}:secretsKmsKey": "create"},
         secrets=secrets,
@@ -179,8 +178,15 @@ def test_failover_with_a_created_key_replicates_secrets_keys_and_policies():
         "secretsmanager.ap-southeast-1.amazonaws.com",
         "secretsmanager.ap-southeast-2.amazonaws.com",
     ]
-    for spc in ("demo-secrets-class-spc", "podid-demo-secrets-class-spc"):
-        assert rec.named(spc).inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2"
+    spcs = [r for r in rec.kubernetes_objects() if r.type.endswith(":SecretProviderClass")]
+    assert len(spcs) == 4  # both demos, the sidecar and the redis examples
+    for spc in spcs:
+        assert spc.inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2", spc.name
+    # The redis example reads a stack secret under the created key: replica and key granted.
+    redis = rec.named("secret-redis-password-secret").outputs["arn"]
+    read, decrypt = _policy(rec, "redis-secret-secrets-read-policy")["Statement"]
+    assert read["Resource"] == sorted([redis, redis.replace("ap-southeast-1", "ap-southeast-2")])
+    assert decrypt["Resource"] == sorted([key.outputs["arn"], replica_key.outputs["arn"]])
 
 
 def test_ssm_parameter_is_created_and_read_with_ssm_actions_only():

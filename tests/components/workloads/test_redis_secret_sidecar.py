@@ -1,5 +1,6 @@
 """Redis sidecar with a secret (seed 002): the password only ever arrives as a CSI file."""
 
+import dataclasses
 import json
 
 import pytest
@@ -59,18 +60,15 @@ def test_a_json_secret_is_refused():
         RedisSecretSidecarArgs("redis", secret=secret, secret_arn=ARN, identity=IDENTITY)
 
 
+def _component(build, **overrides):
+    values = dict(secret=SecretObject("redis-password"), secret_arn=ARN, identity=IDENTITY)
+    values.update(overrides)
+    args = RedisSecretSidecarArgs("redis-secret-example", **values)
+    return build(lambda: RedisSecretSidecar("redis", args))
+
+
 def test_component_gets_its_own_role_reading_only_the_password(build):
-    rec = build(
-        lambda: RedisSecretSidecar(
-            "redis",
-            RedisSecretSidecarArgs(
-                "redis-secret-example",
-                secret=SecretObject("redis-password"),
-                secret_arn=ARN,
-                identity=IDENTITY,
-            ),
-        )
-    )
+    rec = _component(build)
     policy = json.loads(rec.named("redis-secrets-read-policy").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == [ARN]
     trust = json.loads(rec.named("redis-secrets-irsa-role").inputs["assumeRolePolicy"])
@@ -82,3 +80,19 @@ def test_component_gets_its_own_role_reading_only_the_password(build):
     assert spec["volumes"][0]["csi"]["volumeAttributes"] == {
         "secretProviderClass": "redis-secret-app"
     }
+
+
+def test_with_failover_and_a_customer_key_the_replica_and_the_key_are_granted(build):
+    identity = dataclasses.replace(IDENTITY, failover_region="ap-southeast-2")
+    key = "arn:aws:kms:ap-southeast-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
+    rec = _component(build, identity=identity, kms_key_arns=[key])
+    policy = json.loads(rec.named("redis-secrets-read-policy").inputs["policy"])
+    read, decrypt = policy["Statement"]
+    assert read["Resource"] == [ARN, ARN.replace(":ap-southeast-1:", ":ap-southeast-2:")]
+    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == [key]
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == [
+        "secretsmanager.ap-southeast-1.amazonaws.com",
+        "secretsmanager.ap-southeast-2.amazonaws.com",
+    ]
+    spc = rec.named("redis-secrets-class-spc")
+    assert spc.inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2"

@@ -1,5 +1,6 @@
 """Sidecar: httpd on loopback, nginx terminating TLS with a CSI-mounted pulumi-tls cert."""
 
+import dataclasses
 import json
 
 import pytest
@@ -165,3 +166,20 @@ def test_component_stores_cert_and_key_in_secrets_manager_and_reads_them_by_irsa
     )
     nginx_conf = rec.named("side-nginx-conf").inputs["data"]["nginx.conf"]
     assert "proxy_pass http://127.0.0.1:8081;" in nginx_conf
+    assert "replicas" not in secret.inputs or not secret.inputs["replicas"]
+    assert "failoverRegion" not in spc.inputs["spec"]["parameters"]
+
+
+def test_with_failover_the_tls_secret_is_replicated_and_read_from_either_region(build):
+    identity = dataclasses.replace(IDENTITY, failover_region="ap-southeast-2")
+    rec = build(lambda: SidecarExample("side", _args(identity=identity)))
+    secret = rec.named("side-tls-secret-secret")
+    assert secret.inputs["replicas"] == [{"region": "ap-southeast-2"}]
+    primary = secret.outputs["arn"]
+    policy = json.loads(rec.named("side-secrets-read-policy").inputs["policy"])
+    assert policy["Statement"][0]["Resource"] == [
+        primary,
+        primary.replace(":ap-southeast-1:", ":ap-southeast-2:"),
+    ]
+    spc = rec.named("side-secrets-class-spc")
+    assert spc.inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2"
