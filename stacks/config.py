@@ -16,6 +16,7 @@ from components.secrets import SSM_PARAMETER_NAME
 from components.secrets_store import INSTALL_METHODS
 from components.versions import DEFAULT_KUBERNETES_VERSION, EKS_STANDARD_SUPPORT
 from components.workload_secrets import IDENTITY_MODES
+from components.workloads.redis_secret_sidecar import SERVICE_ACCOUNT as REDIS_SERVICE_ACCOUNT
 from stacks.protection import Protection, protection_for
 from stacks.reader import (
     DNS1123_SUBDOMAIN,
@@ -25,7 +26,7 @@ from stacks.reader import (
     check_cidr,
     check_dns1123_label,
 )
-from stacks.workloads import WorkloadsConfig, parse_workloads
+from stacks.workloads import RedisSecretConfig, WorkloadsConfig, parse_workloads
 
 PROJECT = "eks-secrets-platform"
 
@@ -289,7 +290,7 @@ class StackConfig:
 
     @property
     def workload_reads(self) -> list[WorkloadRead]:
-        return _workload_reads(self.demo, self.pod_identity_demo)
+        return _workload_reads(self.demo, self.pod_identity_demo, self.workloads.redis_secret)
 
     @property
     def uses_pod_identity(self) -> bool:
@@ -301,7 +302,10 @@ class StackConfig:
         return tuple(dict.fromkeys(r for s in self.secrets for r in s.replica_regions))
 
 
-def _workload_reads(demo: DemoConfig, podid: PodIdentityDemoConfig) -> list[WorkloadRead]:
+def _workload_reads(
+    demo: DemoConfig, podid: PodIdentityDemoConfig, redis: RedisSecretConfig
+) -> list[WorkloadRead]:
+    """Every workload that reads stack secrets: both demos and the redis example."""
     reads = []
     if demo.enabled:
         reads.append(
@@ -323,7 +327,34 @@ def _workload_reads(demo: DemoConfig, podid: PodIdentityDemoConfig) -> list[Work
                 podid.secret_names,
             )
         )
+    if redis.enabled:
+        reads.append(
+            WorkloadRead(
+                "redisSecretName",
+                redis.namespace,
+                REDIS_SERVICE_ACCOUNT,
+                "irsa",
+                (redis.secret_name,),
+            )
+        )
     return reads
+
+
+def _demo_namespaces(
+    r: ConfigReader, demo: DemoConfig, podid: PodIdentityDemoConfig
+) -> dict[str, str]:
+    """The enabled demos' namespaces, each with the key that set it (the later one wins)."""
+    taken: dict[str, str] = {}
+    for cfg, key in ((demo, "demoNamespace"), (podid, "podIdentityDemoNamespace")):
+        if not cfg.enabled:
+            continue
+        if cfg.namespace in taken:
+            r.problems.append(
+                f"{r.key('podIdentityDemoNamespace')} = {cfg.namespace!r}: the demos need "
+                "distinct namespaces (demoNamespace, podIdentityDemoNamespace)"
+            )
+        taken[cfg.namespace] = key
+    return taken
 
 
 def _taint(value: str) -> tuple[Taint | None, str | None]:
@@ -840,12 +871,6 @@ def _check_workload_reads(
             f"aws:region = {region!r}: EKS Pod Identity is not available in the China regions; "
             "use identity mode irsa"
         )
-    namespaces = [w.namespace for w in reads]
-    for namespace in sorted({n for n in namespaces if namespaces.count(n) > 1}):
-        r.problems.append(
-            f"{r.key('podIdentityDemoNamespace')} = {namespace!r}: the demos need distinct "
-            "namespaces (demoNamespace, podIdentityDemoNamespace)"
-        )
     for w in reads:
         specs = [by_name[n] for n in w.secret_names if n in by_name]
         files = [f for s in specs for f in s.file_names]
@@ -868,21 +893,13 @@ def _check_workload_reads(
                     f"or imports, tagged with the workload's namespace: set "
                     f"namespace: {w.namespace} on secret {spec.name!r}",
                 )
-            _check_failover_replica(r, failover_region, spec, w.key)
-
-
-def _check_failover_replica(
-    r: ConfigReader, failover_region: str, spec: SecretSpec, reader_key: str
-) -> None:
-    """ASCP falls back to `failoverRegion` for every object of a workload: each secret it
-    reads needs a replica there."""
-    if failover_region and failover_region not in spec.replica_regions:
-        r.fail(
-            "failoverRegion",
-            failover_region,
-            f"secret {spec.name!r} (read by {reader_key}) is not replicated there; add "
-            f"{failover_region} to its replicaRegions",
-        )
+            if failover_region and failover_region not in spec.replica_regions:
+                r.fail(
+                    "failoverRegion",
+                    failover_region,
+                    f"secret {spec.name!r} (read by {w.key}) is not replicated there; add "
+                    f"{failover_region} to its replicaRegions",
+                )
 
 
 def _check_rotation(
@@ -937,19 +954,15 @@ def load(get_raw: RawGetter, *, stack: str, today: date | None = None) -> StackC
     if failover_region and failover_region == region:
         r.fail("failoverRegion", failover_region, "must differ from aws:region")
         failover_region = ""
+    workloads = parse_workloads(r, secrets, _demo_namespaces(r, demo, pod_identity_demo))
     _check_workload_reads(
         r,
         region,
         cluster,
         secrets,
-        _workload_reads(demo, pod_identity_demo),
+        _workload_reads(demo, pod_identity_demo, workloads.redis_secret),
         failover_region,
     )
-    workloads = parse_workloads(r)
-    redis = workloads.redis_secret
-    redis_spec = next((s for s in secrets if s.name == redis.secret_name), None)
-    if redis.enabled and redis_spec is not None:
-        _check_failover_replica(r, failover_region, redis_spec, "redisSecretName")
     recovery_days = r.integer("secretRecoveryWindowDays", 7, minimum=0, maximum=30)
     if 0 < recovery_days < 7:
         r.fail("secretRecoveryWindowDays", recovery_days, "must be 0 (delete at once) or 7-30")

@@ -6,11 +6,11 @@ namespace, built by NamespaceBaseline with exactly the network paths that exampl
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-import yaml
 
 from components.namespace_baseline import NamespaceBaseline, NamespaceBaselineArgs
 from components.prometheus import SCRAPE_SELECTOR, Prometheus, PrometheusArgs
@@ -24,6 +24,7 @@ from components.workloads.sidecar import SidecarExample, SidecarExampleArgs
 from stacks.reader import DNS1123_SUBDOMAIN, ConfigReader, check_dns1123_label
 
 if TYPE_CHECKING:
+    from stacks.config import SecretSpec
     from stacks.platform import Platform
 
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -98,22 +99,6 @@ def _namespace(r: ConfigReader, key: str, default: str) -> str:
     return value
 
 
-def _declared_secrets(r: ConfigReader) -> dict[str, dict[str, Any]]:
-    """The `secrets` list by name, read leniently: stacks/config.py reports its problems."""
-    raw = r.raw("secrets")
-    if raw is None:
-        from stacks.config import DEFAULT_SECRETS_YAML
-
-        raw = DEFAULT_SECRETS_YAML
-    try:
-        items = yaml.safe_load(raw) or []
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(items, list):
-        return {}
-    return {str(i.get("name")): i for i in items if isinstance(i, dict) and i.get("name")}
-
-
 def _parse_sidecar(r: ConfigReader) -> SidecarConfig:
     hostname = r.string("sidecarTlsHostname", SidecarConfig.tls_hostname)
     if len(hostname) > 64 or not DNS1123_SUBDOMAIN.fullmatch(hostname):
@@ -174,14 +159,14 @@ def _parse_init_container(r: ConfigReader) -> InitContainerConfig:
     )
 
 
-def _parse_redis_secret(r: ConfigReader) -> RedisSecretConfig:
+def _parse_redis_secret(r: ConfigReader, secrets: Sequence[SecretSpec]) -> RedisSecretConfig:
     cfg = RedisSecretConfig(
         enabled=r.boolean("enableRedisSecretExample", False),
         namespace=_namespace(r, "redisSecretNamespace", RedisSecretConfig.namespace),
         secret_name=r.string("redisSecretName", "redis-password"),
     )
     if cfg.enabled:
-        declared = _declared_secrets(r)
+        declared = {s.name: s for s in secrets}
         spec = declared.get(cfg.secret_name)
         if spec is None:
             r.fail(
@@ -191,7 +176,7 @@ def _parse_redis_secret(r: ConfigReader) -> RedisSecretConfig:
                 f"({', '.join(sorted(declared)) or 'empty'}); add one there, with its value "
                 "in secretValues",
             )
-        elif spec.get("jmesPath"):
+        elif spec.jmes_path:
             r.fail(
                 "redisSecretName",
                 cfg.secret_name,
@@ -201,13 +186,11 @@ def _parse_redis_secret(r: ConfigReader) -> RedisSecretConfig:
     return cfg
 
 
-def _check_namespaces_distinct(r: ConfigReader, cfg: WorkloadsConfig) -> None:
+def _check_namespaces_distinct(
+    r: ConfigReader, cfg: WorkloadsConfig, taken: Mapping[str, str]
+) -> None:
     """Two examples in one namespace would fight over its quota and policies."""
-    used: dict[str, str] = {}
-    if (r.raw("enableDemo") or "true").lower() == "true":
-        used[r.raw("demoNamespace") or "secrets-demo"] = "demoNamespace"
-    if (r.raw("enablePodIdentityDemo") or "false").lower() == "true":
-        used[r.raw("podIdentityDemoNamespace") or "secrets-demo-podid"] = "podIdentityDemoNamespace"
+    used = dict(taken)
     candidates = [
         (cfg.sidecar.enabled, "sidecarNamespace", cfg.sidecar.namespace),
         (cfg.ambassador.enabled, "ambassadorNamespace", cfg.ambassador.namespace),
@@ -225,15 +208,19 @@ def _check_namespaces_distinct(r: ConfigReader, cfg: WorkloadsConfig) -> None:
             used[namespace] = key
 
 
-def parse_workloads(r: ConfigReader) -> WorkloadsConfig:
+def parse_workloads(
+    r: ConfigReader, secrets: Sequence[SecretSpec], taken: Mapping[str, str]
+) -> WorkloadsConfig:
+    """`secrets` is the parsed `secrets` list; `taken` maps the namespaces of the enabled
+    demos to the key that set them."""
     cfg = WorkloadsConfig(
         sidecar=_parse_sidecar(r),
         ambassador=_parse_ambassador(r),
         adapter=_parse_adapter(r),
         init_container=_parse_init_container(r),
-        redis_secret=_parse_redis_secret(r),
+        redis_secret=_parse_redis_secret(r, secrets),
     )
-    _check_namespaces_distinct(r, cfg)
+    _check_namespaces_distinct(r, cfg, taken)
     return cfg
 
 
