@@ -17,6 +17,69 @@ from components.validation import check_dns1123_label, check_dns1123_subdomain
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
+def check_identity_names(namespace: str, service_account: str) -> None:
+    """Raises ValueError unless both are valid Kubernetes names."""
+    if problem := check_dns1123_label(namespace):
+        raise ValueError(f"namespace {namespace!r} {problem}")
+    if problem := check_dns1123_subdomain(service_account):
+        raise ValueError(f"service_account {service_account!r} {problem}")
+
+
+def workload_role(
+    name: str,
+    *,
+    trust: pulumi.Input[str],
+    description: str,
+    policy_arns: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """A workload identity's role (one-hour sessions) and one attachment per policy ARN:
+    `<name>-role`, `<name>-policy-<index>`."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=trust,
+        description=description,
+        max_session_duration=3600,
+        tags=dict(tags),
+        opts=child,
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-policy-{index}", role=role.name, policy_arn=arn, opts=child
+        )
+        for index, arn in enumerate(policy_arns)
+    ]
+    return role, attachments
+
+
+def identity_service_account(
+    name: str,
+    *,
+    namespace: str,
+    service_account: str,
+    annotations: Mapping[str, pulumi.Input[str]] | None,
+    wait_for: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> k8s.core.v1.ServiceAccount:
+    """`<name>-sa`: the workload's ServiceAccount, no token automounted (the CSI driver asks
+    for its own audience-bound token)."""
+    metadata: dict[str, object] = {
+        "name": service_account,
+        "namespace": namespace,
+        "labels": app_labels(service_account, "identity"),
+    }
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return k8s.core.v1.ServiceAccount(
+        f"{name}-sa",
+        metadata=metadata,
+        automount_service_account_token=False,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(wait_for)),
+    )
+
+
 @dataclass(frozen=True)
 class IrsaRoleArgs:
     """Inputs of IrsaRole."""
@@ -34,10 +97,7 @@ class IrsaRoleArgs:
     """Resources the ServiceAccount must wait for, such as its Namespace."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
-            raise ValueError(f"namespace {self.namespace!r} {problem}")
-        if problem := check_dns1123_subdomain(self.service_account):
-            raise ValueError(f"service_account {self.service_account!r} {problem}")
+        check_identity_names(self.namespace, self.service_account)
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -45,38 +105,28 @@ class IrsaRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksplatform:identity:IrsaRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
             lambda v: json.dumps(
                 irsa_trust_policy(v[0], v[1], args.namespace, args.service_account)
             )
         )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=trust,
+        self.role, self.attachments = workload_role(
+            name,
+            trust=trust,
             description=f"IRSA for {args.namespace}/{args.service_account}",
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            policy_arns=args.policy_arns,
+            tags=args.tags,
+            parent=self,
         )
-        self.attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-policy-{index}", role=self.role.name, policy_arn=arn, opts=child
-            )
-            for index, arn in enumerate(args.policy_arns)
-        ]
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.service_account: k8s.core.v1.ServiceAccount | None = None
         if args.create_service_account:
-            self.service_account = k8s.core.v1.ServiceAccount(
-                f"{name}-sa",
-                metadata={
-                    "name": args.service_account,
-                    "namespace": args.namespace,
-                    "labels": app_labels(args.service_account, "identity"),
-                    "annotations": {ROLE_ARN_ANNOTATION: self.role.arn},
-                },
-                automount_service_account_token=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+            self.service_account = identity_service_account(
+                name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                annotations={ROLE_ARN_ANNOTATION: self.role.arn},
+                wait_for=args.wait_for,
+                parent=self,
             )
         self.register_outputs({"role_arn": self.role_arn})

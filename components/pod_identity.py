@@ -20,8 +20,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.iam_policies import abac_secret_read_policy, arn_parts, pod_identity_trust_policy
-from components.k8s import app_labels
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from components.irsa import check_identity_names, identity_service_account, workload_role
 
 AGENT_ADDON = "eks-pod-identity-agent"
 POD_IDENTITY_MIN_KUBERNETES_VERSION = "1.24"
@@ -87,13 +86,6 @@ class PodIdentityAgent(pulumi.ComponentResource):
         self.register_outputs({"addon": AGENT_ADDON})
 
 
-def _check_names(namespace: str, service_account: str) -> None:
-    if problem := check_dns1123_label(namespace):
-        raise ValueError(f"namespace {namespace!r} {problem}")
-    if problem := check_dns1123_subdomain(service_account):
-        raise ValueError(f"service_account {service_account!r} {problem}")
-
-
 @dataclass(frozen=True)
 class PodIdentityBindingArgs:
     """Inputs of PodIdentityBinding."""
@@ -108,7 +100,7 @@ class PodIdentityBindingArgs:
     """Resources the ServiceAccount waits for, such as its Namespace."""
 
     def __post_init__(self) -> None:
-        _check_names(self.namespace, self.service_account)
+        check_identity_names(self.namespace, self.service_account)
 
 
 class PodIdentityBinding(pulumi.ComponentResource):
@@ -130,15 +122,13 @@ class PodIdentityBinding(pulumi.ComponentResource):
         )
         self.service_account: k8s.core.v1.ServiceAccount | None = None
         if args.create_service_account:
-            self.service_account = k8s.core.v1.ServiceAccount(
-                f"{name}-sa",
-                metadata={
-                    "name": args.service_account,
-                    "namespace": args.namespace,
-                    "labels": app_labels(args.service_account, "identity"),
-                },
-                automount_service_account_token=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+            self.service_account = identity_service_account(
+                name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                annotations=None,
+                wait_for=args.wait_for,
+                parent=self,
             )
         self.association_arn: pulumi.Output[str] = self.association.association_arn
         self.register_outputs({"association_arn": self.association_arn})
@@ -161,7 +151,7 @@ class PodIdentityRoleArgs:
     """Resources the ServiceAccount waits for, such as its Namespace."""
 
     def __post_init__(self) -> None:
-        _check_names(self.namespace, self.service_account)
+        check_identity_names(self.namespace, self.service_account)
 
 
 class PodIdentityRole(pulumi.ComponentResource):
@@ -171,7 +161,6 @@ class PodIdentityRole(pulumi.ComponentResource):
         self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:identity:PodIdentityRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.from_input(args.cluster_arn or "").apply(
             lambda arn: json.dumps(
                 pod_identity_trust_policy(
@@ -181,20 +170,14 @@ class PodIdentityRole(pulumi.ComponentResource):
                 )
             )
         )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=trust,
+        self.role, self.attachments = workload_role(
+            name,
+            trust=trust,
             description=f"EKS Pod Identity for {args.namespace}/{args.service_account}",
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            policy_arns=args.policy_arns,
+            tags=args.tags,
+            parent=self,
         )
-        self.attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-policy-{index}", role=self.role.name, policy_arn=arn, opts=child
-            )
-            for index, arn in enumerate(args.policy_arns)
-        ]
         self.binding = PodIdentityBinding(
             f"{name}-binding",
             PodIdentityBindingArgs(
@@ -238,15 +221,15 @@ class SharedPodIdentityRole(pulumi.ComponentResource):
         super().__init__("eksplatform:identity:SharedPodIdentityRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster_arn = pulumi.Output.from_input(args.cluster_arn)
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=cluster_arn.apply(
+        self.role, _ = workload_role(
+            name,
+            trust=cluster_arn.apply(
                 lambda arn: json.dumps(pod_identity_trust_policy(cluster_arn=arn))
             ),
             description="EKS Pod Identity, shared: each namespace reads its own tagged secrets",
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            policy_arns=(),
+            tags=args.tags,
+            parent=self,
         )
 
         def document(values: list[str]) -> str:
