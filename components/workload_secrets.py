@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.iam_policies import replica_arn
 from components.irsa import IrsaRole, IrsaRoleArgs
 from components.pod_identity import (
     PodIdentityBinding,
@@ -25,6 +26,15 @@ from components.secret_provider_class import (
 )
 
 IDENTITY_MODES = ("irsa", "pod-identity", "pod-identity-abac")
+
+
+def with_replica(arn: pulumi.Input[str], failover_region: str) -> list[pulumi.Output[str]]:
+    """A secret's ARN, plus its replica's in `failover_region` when there is one: what a
+    workload reading that secret with failover is granted (replicas keep the name)."""
+    primary = pulumi.Output.from_input(arn)
+    if not failover_region:
+        return [primary]
+    return [primary, primary.apply(lambda a: replica_arn(a, failover_region))]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from components.secrets import (
     SecretsKeyArgs,
 )
 from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs, Toleration
-from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
+from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs, with_replica
 from components.workloads.nginx_secrets_demo import (
     APP_NAME,
     NginxSecretsDemo,
@@ -113,9 +113,7 @@ class Platform:
             if cfg.secret(name).is_parameter:
                 parameter_arns.append(arn)
                 continue
-            secret_arns.append(arn)
-            if cfg.failover_region:
-                secret_arns.append(arn.apply(lambda a: replica_arn(a, cfg.failover_region)))
+            secret_arns.extend(with_replica(arn, cfg.failover_region))
         owned = any(cfg.secret(name).is_owned for name in names)
         return secret_arns, parameter_arns, self._key_arns() if owned else []
 

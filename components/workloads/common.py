@@ -11,14 +11,15 @@ from typing import Any
 
 import pulumi
 
-from components.iam_policies import replica_arn
 from components.k8s import (
     empty_dir,
     resources,
     restricted_container_security_context,
     selector_labels,
 )
+from components.secret_provider_class import SecretObject
 from components.versions import NGINX_UNPRIVILEGED_IMAGE
+from components.workload_secrets import WorkloadSecretsArgs, with_replica
 
 NGINX_UID = 101
 NGINX_CONF_DIR = "/etc/nginx/custom"
@@ -36,14 +37,33 @@ class WorkloadIdentity:
     """Where ASCP reads when the primary region fails: the example's secrets must have a
     replica there (the sidecar example replicates its own TLS secret)."""
 
-
-def with_replica(arn: pulumi.Input[str], failover_region: str) -> list[pulumi.Output[str]]:
-    """A secret's ARN, plus its replica's in `failover_region` when there is one: exactly what
-    a workload reading that one secret with failover needs."""
-    primary = pulumi.Output.from_input(arn)
-    if not failover_region:
-        return [primary]
-    return [primary, primary.apply(lambda a: replica_arn(a, failover_region))]
+    def secrets_args(
+        self,
+        *,
+        namespace: str,
+        service_account: str,
+        secret_provider_class: str,
+        objects: Sequence[SecretObject],
+        secret_arn: pulumi.Input[str],
+        kms_key_arns: Sequence[pulumi.Input[str]] = (),
+        wait_for: Sequence[pulumi.Resource] = (),
+    ) -> WorkloadSecretsArgs:
+        """WorkloadSecrets inputs for an example reading one secret through its own IRSA
+        role, from this region or, with `failover_region`, from the secret's replica."""
+        return WorkloadSecretsArgs(
+            namespace=namespace,
+            service_account=service_account,
+            secret_provider_class=secret_provider_class,
+            objects=objects,
+            secret_arns=with_replica(secret_arn, self.failover_region),
+            kms_key_arns=kms_key_arns,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            region=self.region,
+            failover_region=self.failover_region,
+            tags=self.tags,
+            wait_for=list(wait_for),
+        )
 
 
 def nginx_conf(http_body: str) -> str:

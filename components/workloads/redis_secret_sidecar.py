@@ -28,12 +28,11 @@ from components.k8s import (
 from components.secret_provider_class import SecretObject
 from components.validation import check_dns1123_label
 from components.versions import REDIS_IMAGE
-from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
+from components.workload_secrets import WorkloadSecrets
 from components.workloads.common import (
     WorkloadIdentity,
     deployment_spec,
     metadata,
-    with_replica,
 )
 
 APP_NAME = "redis-secret-app"
@@ -172,19 +171,14 @@ class RedisSecretSidecar(pulumi.ComponentResource):
         ns = args.namespace
         self.access = WorkloadSecrets(
             f"{name}-secrets",
-            WorkloadSecretsArgs(
+            args.identity.secrets_args(
                 namespace=ns,
                 service_account=SERVICE_ACCOUNT,
                 secret_provider_class=SECRET_PROVIDER_CLASS,
                 objects=[args.secret],
-                secret_arns=with_replica(args.secret_arn, args.identity.failover_region),
+                secret_arn=args.secret_arn,
                 kms_key_arns=args.kms_key_arns,
-                oidc_provider_arn=args.identity.oidc_provider_arn,
-                oidc_issuer=args.identity.oidc_issuer,
-                region=args.identity.region,
-                failover_region=args.identity.failover_region,
-                tags=args.identity.tags,
-                wait_for=list(args.wait_for),
+                wait_for=args.wait_for,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -32,7 +32,7 @@ from components.secret_provider_class import JmesPath, SecretObject
 from components.secrets import ManagedSecret, ManagedSecretArgs, ReplicaRegion
 from components.validation import check_dns1123_label, check_dns1123_subdomain
 from components.versions import HTTPD_IMAGE
-from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
+from components.workload_secrets import WorkloadSecrets
 from components.workloads.common import (
     NGINX_UID,
     WorkloadIdentity,
@@ -42,7 +42,6 @@ from components.workloads.common import (
     nginx_conf,
     nginx_container,
     tmp_volume,
-    with_replica,
 )
 
 APP_NAME = "web"
@@ -314,18 +313,13 @@ class SidecarExample(pulumi.ComponentResource):
         )
         self.access = WorkloadSecrets(
             f"{name}-secrets",
-            WorkloadSecretsArgs(
+            args.identity.secrets_args(
                 namespace=ns,
                 service_account=SERVICE_ACCOUNT,
                 secret_provider_class=SECRET_PROVIDER_CLASS,
                 objects=[tls_secret_object(args.secret_name)],
-                secret_arns=with_replica(self.secret.arn, args.identity.failover_region),
-                oidc_provider_arn=args.identity.oidc_provider_arn,
-                oidc_issuer=args.identity.oidc_issuer,
-                region=args.identity.region,
-                failover_region=args.identity.failover_region,
-                tags=args.identity.tags,
-                wait_for=list(args.wait_for),
+                secret_arn=self.secret.arn,
+                wait_for=args.wait_for,
             ),
             opts=child,
         )
