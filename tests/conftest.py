@@ -22,12 +22,12 @@ if str(ROOT) not in sys.path:
 
 from tools.pulumi_mocks import (  # noqa: E402
     PROJECT,
-    RealisticMocks,
     Recorder,
-    RecordingMonitor,
+    install_mocks,
     run_program,
     stack_config,
 )
+from tools.render import created_secret_names  # noqa: E402
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 TEST_SECRET_VALUES = {
@@ -37,34 +37,15 @@ TEST_SECRET_VALUES = {
 
 def secret_values_for(stack: str) -> dict[str, Any]:
     """A value for every secret the stack creates, as `pulumi config set --secret` would."""
-    import yaml
-
-    raw = stack_config(stack)
-    specs = yaml.safe_load(raw.get(f"{PROJECT}:secrets", "[]")) or []
-    return {
-        s["name"]: TEST_SECRET_VALUES.get(s["name"], f"test-value-of-{s['name']}")
-        for s in specs
-        if not s.get("existingArn")
-    }
-
-
-def _set_mocks(recorder: Recorder, stack: str = "test") -> None:
-    mocks = RealisticMocks()
-    pulumi.runtime.settings.set_root_resource(None)  # a fresh Stack for every test
-    pulumi.runtime.set_mocks(
-        mocks,
-        project=PROJECT,
-        stack=stack,
-        preview=False,
-        monitor=RecordingMonitor(mocks, recorder),
-    )
+    names = created_secret_names(stack_config(stack))
+    return {name: TEST_SECRET_VALUES.get(name, f"test-value-of-{name}") for name in names}
 
 
 @pytest.fixture
 def pulumi_mocks() -> Recorder:
     """Fresh mocks for a test decorated with @pulumi.runtime.test; returns the Recorder."""
     recorder = Recorder()
-    _set_mocks(recorder)
+    install_mocks(recorder, "test")
     return recorder
 
 
@@ -72,7 +53,7 @@ def pulumi_mocks() -> Recorder:
 def build() -> Callable[[Callable[[], Any]], Recorder]:
     def _build(fn: Callable[[], Any], *, stack: str = "test") -> Recorder:
         recorder = Recorder()
-        _set_mocks(recorder, stack)
+        install_mocks(recorder, stack)
 
         @pulumi.runtime.test
         def run() -> None:

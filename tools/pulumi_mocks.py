@@ -333,17 +333,9 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def run_program(
-    stack: str,
-    config: dict[str, str],
-    *,
-    secret_keys: tuple[str, ...] = (f"{PROJECT}:secretValues",),
-    program: Path = ROOT / "__main__.py",
-    recorder: Recorder | None = None,
-) -> Recorder:
-    """Runs the Pulumi program under mocks and returns what it registered."""
-    recorder = Recorder() if recorder is None else recorder
-    mocks = RealisticMocks(region=config.get("aws:region", "ap-southeast-1"))
+def install_mocks(recorder: Recorder, stack: str, *, region: str = "ap-southeast-1") -> None:
+    """Fresh realistic mocks whose registrations go to `recorder`."""
+    mocks = RealisticMocks(region=region)
     # set_mocks keeps an existing root Stack: without this, URNs would name the stack of an
     # earlier run in the same process, and its exports would leak into `stack_outputs`.
     settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -354,6 +346,19 @@ def run_program(
         preview=False,
         monitor=RecordingMonitor(mocks, recorder),
     )
+
+
+def run_program(
+    stack: str,
+    config: dict[str, str],
+    *,
+    secret_keys: tuple[str, ...] = (f"{PROJECT}:secretValues",),
+    program: Path = ROOT / "__main__.py",
+    recorder: Recorder | None = None,
+) -> Recorder:
+    """Runs the Pulumi program under mocks and returns what it registered."""
+    recorder = Recorder() if recorder is None else recorder
+    install_mocks(recorder, stack, region=config.get("aws:region", "ap-southeast-1"))
     set_all_config(dict(config), [k for k in secret_keys if k in config])
 
     @pulumi.runtime.test
