@@ -40,7 +40,7 @@ from components.workloads.nginx_secrets_demo import (
     NginxSecretsDemo,
     NginxSecretsDemoArgs,
 )
-from stacks.config import SecretSpec, StackConfig
+from stacks.config import DemoConfig, PodIdentityDemoConfig, SecretSpec, StackConfig
 from stacks.workloads import build_workloads
 
 
@@ -377,38 +377,12 @@ def build_demo(platform: Platform) -> dict[str, Any]:
     files = [f for o in objects for f in (o.file_name, *(j.object_alias for j in o.jmes_path))]
     if demo.enable_kubernetes_secret_sync:
         synced.append(SyncedSecret(f"{APP_NAME}-synced", [(f, f) for f in files]))
-    # Same policy builder and SecretProviderClass in every identity mode (demoIdentityMode).
-    access = platform.workload_secrets(
-        "demo-secrets",
-        namespace=demo.namespace,
-        service_account=demo.service_account,
-        class_name=f"{APP_NAME}-aws",
-        secret_names=demo.secret_names,
-        identity_mode=demo.identity_mode,
-        synced_secrets=synced,
-        wait_for=[*baseline.ready, *platform.csi.releases],
-    )
-    NginxSecretsDemo(
-        "demo",
-        NginxSecretsDemoArgs(
-            namespace=demo.namespace,
-            service_account=demo.service_account,
-            secret_provider_class=access.class_name,
-            synced_secret=synced[0].secret_name if synced else "",
-            synced_keys=files if synced else (),
-            wait_for=[*access.ready, *platform.csi.releases],
-        ),
-        opts=opts,
-    )
-    first_file = access.file_names[0]
+    access, verify = _nginx_demo(platform, "demo", demo, baseline, synced, files)
     return {
         "demoNamespace": demo.namespace,
         "demoRoleArn": access.role_arn,
         "demoSecretFiles": access.file_names,
-        "verifyCommand": (
-            f"kubectl -n {demo.namespace} exec deploy/{APP_NAME} -c nginx -- "
-            f"cat {SECRETS_MOUNT_PATH}/{first_file}"
-        ),
+        "verifyCommand": verify,
     }
 
 
@@ -417,37 +391,55 @@ def build_pod_identity_demo(platform: Platform) -> dict[str, Any]:
     Identity: no OIDC trust, no annotation on the ServiceAccount, `usePodIdentity` in the
     SecretProviderClass."""
     demo = platform.config.pod_identity_demo
-    opts = platform.k8s_opts
     baseline = NamespaceBaseline(
-        "podid-demo", NamespaceBaselineArgs(name=demo.namespace), opts=opts
+        "podid-demo", NamespaceBaselineArgs(name=demo.namespace), opts=platform.k8s_opts
     )
+    access, verify = _nginx_demo(platform, "podid-demo", demo, baseline)
+    return {
+        "podIdentityDemoNamespace": demo.namespace,
+        "podIdentityDemoRoleArn": access.role_arn,
+        "podIdentityDemoVerifyCommand": verify,
+    }
+
+
+def _nginx_demo(
+    platform: Platform,
+    name: str,
+    demo: DemoConfig | PodIdentityDemoConfig,
+    baseline: NamespaceBaseline,
+    synced: Sequence[SyncedSecret] = (),
+    synced_keys: Sequence[str] = (),
+) -> tuple[WorkloadSecrets, str]:
+    """One nginx demo in `baseline`'s namespace: its identity and SecretProviderClass (the
+    same policy builder in every identity mode), the pod, and the command that shows the
+    mounted secret."""
     access = platform.workload_secrets(
-        "podid-demo-secrets",
+        f"{name}-secrets",
         namespace=demo.namespace,
         service_account=demo.service_account,
         class_name=f"{APP_NAME}-aws",
         secret_names=demo.secret_names,
         identity_mode=demo.identity_mode,
+        synced_secrets=list(synced),
         wait_for=[*baseline.ready, *platform.csi.releases],
     )
     NginxSecretsDemo(
-        "podid-demo",
+        name,
         NginxSecretsDemoArgs(
             namespace=demo.namespace,
             service_account=demo.service_account,
             secret_provider_class=access.class_name,
+            synced_secret=synced[0].secret_name if synced else "",
+            synced_keys=synced_keys if synced else (),
             wait_for=[*access.ready, *platform.csi.releases],
         ),
-        opts=opts,
+        opts=platform.k8s_opts,
     )
-    return {
-        "podIdentityDemoNamespace": demo.namespace,
-        "podIdentityDemoRoleArn": access.role_arn,
-        "podIdentityDemoVerifyCommand": (
-            f"kubectl -n {demo.namespace} exec deploy/{APP_NAME} -c nginx -- "
-            f"cat {SECRETS_MOUNT_PATH}/{access.file_names[0]}"
-        ),
-    }
+    verify = (
+        f"kubectl -n {demo.namespace} exec deploy/{APP_NAME} -c nginx -- "
+        f"cat {SECRETS_MOUNT_PATH}/{access.file_names[0]}"
+    )
+    return access, verify
 
 
 def build(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -> dict[str, Any]:
