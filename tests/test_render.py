@@ -18,7 +18,7 @@ from stacks.config import load
 from stacks.reader import ConfigError
 from tests.conftest import TEST_SECRET_VALUES, secret_values_for
 from tools import render as render_module
-from tools.pulumi_mocks import PROJECT, stack_config
+from tools.pulumi_mocks import PROJECT, Registration, stack_config
 from tools.render import REDACTED, Render, clean, created_secret_names, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,18 +206,25 @@ def test_clean_redacts_secrets_sensitive_fields_and_normalises_numbers():
     }
 
 
-def test_kubernetes_secret_data_is_redacted_even_when_not_marked_secret():
-    from tools.pulumi_mocks import Registration
-
-    secret = Registration(
-        urn="urn:pulumi:dev::p::kubernetes:core/v1:Secret::s",
-        id="s-id",
-        type="kubernetes:core/v1:Secret",
-        name="s",
+def _registration(type_token: str, name: str, secret_inputs: dict) -> Registration:
+    """A resource as the mocks record it, with these inputs on the wire."""
+    return Registration(
+        urn=f"urn:pulumi:dev::p::{type_token}::{name}",
+        id=f"{name}-id",
+        type=type_token,
+        name=name,
         custom=True,
         parent="",
         inputs={},
-        secret_inputs={
+        secret_inputs=secret_inputs,
+    )
+
+
+def test_kubernetes_secret_data_is_redacted_even_when_not_marked_secret():
+    secret = _registration(
+        "kubernetes:core/v1:Secret",
+        "s",
+        {
             "metadata": {"name": "s", "namespace": "shop"},
             "stringData": {"password": "plain-text-password"},
             "data": {"token": "c2VjcmV0"},
@@ -230,18 +237,11 @@ def test_kubernetes_secret_data_is_redacted_even_when_not_marked_secret():
 
 
 def test_iam_document_marked_secret_is_never_written():
-    from tools.pulumi_mocks import Registration
-
     marker = "4dabf18193072939515e22adb298388d"
-    role = Registration(
-        urn="urn:pulumi:dev::p::aws:iam/role:Role::r",
-        id="r",
-        type="aws:iam/role:Role",
-        name="r",
-        custom=True,
-        parent="",
-        inputs={},
-        secret_inputs={
+    role = _registration(
+        "aws:iam/role:Role",
+        "r",
+        {
             "assumeRolePolicy": {marker: "1b47061264138c4ac30d75fd1eb44270", "value": "{}"},
             "inlinePolicies": [{"name": "read", "policy": '{"Version": "2012-10-17"}'}],
         },
