@@ -2,8 +2,8 @@
 
 import pulumi
 
+from stacks.build import build
 from stacks.entrypoint import load_stack_config, secret_values
-from stacks.platform import build
 
 config = load_stack_config()
 for name, value in build(config, secret_values(config)).items():

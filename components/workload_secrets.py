@@ -11,6 +11,7 @@ import pulumi
 
 from components.iam_policies import replica_arn
 from components.irsa import IrsaRole, IrsaRoleArgs
+from components.modes import IdentityMode
 from components.pod_identity import (
     PodIdentityBinding,
     PodIdentityBindingArgs,
@@ -24,8 +25,6 @@ from components.secret_provider_class import (
     SecretProviderClassArgs,
     SyncedSecret,
 )
-
-IDENTITY_MODES = ("irsa", "pod-identity", "pod-identity-abac")
 
 
 def with_replica(arn: pulumi.Input[str], failover_region: str) -> list[pulumi.Output[str]]:
@@ -49,8 +48,8 @@ class WorkloadSecretsArgs:
     """ARNs of exactly the secrets in `objects` (and their failover replicas): the policy
     grants these and nothing else. Unused with `pod-identity-abac`, where tags decide."""
     region: str
-    identity_mode: str = "irsa"
-    """`irsa`, `pod-identity` (own role), or `pod-identity-abac` (the shared ABAC role)."""
+    identity_mode: IdentityMode = IdentityMode.IRSA
+    """IRSA (default), Pod Identity with its own role, or the shared ABAC role."""
     oidc_provider_arn: pulumi.Input[str] | None = None
     """IRSA only."""
     oidc_issuer: pulumi.Input[str] | None = None
@@ -73,19 +72,15 @@ class WorkloadSecretsArgs:
     """What pods must also wait for to get credentials, e.g. the Pod Identity agent."""
 
     def __post_init__(self) -> None:
-        if self.identity_mode not in IDENTITY_MODES:
-            raise ValueError(
-                f"identity_mode {self.identity_mode!r} is not one of {', '.join(IDENTITY_MODES)}"
-            )
         needs = {
-            "irsa": ("oidc_provider_arn", "oidc_issuer"),
-            "pod-identity": ("cluster_name",),
-            "pod-identity-abac": ("cluster_name", "shared_role_arn"),
-        }[self.identity_mode]
+            IdentityMode.IRSA: ("oidc_provider_arn", "oidc_issuer"),
+            IdentityMode.POD_IDENTITY: ("cluster_name",),
+            IdentityMode.POD_IDENTITY_ABAC: ("cluster_name", "shared_role_arn"),
+        }[IdentityMode(self.identity_mode)]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"identity_mode {self.identity_mode!r} needs {', '.join(missing)}")
-        if self.identity_mode == "pod-identity-abac" and self.parameter_arns:
+        if self.identity_mode == IdentityMode.POD_IDENTITY_ABAC and self.parameter_arns:
             raise ValueError("pod-identity-abac reads tagged Secrets Manager secrets only")
 
 
@@ -100,7 +95,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
         self.identity_mode = args.identity_mode
         self.policy: SecretReadPolicy | None = None
         policy_arns: list[pulumi.Input[str]] = []
-        if args.identity_mode != "pod-identity-abac":
+        if args.identity_mode != IdentityMode.POD_IDENTITY_ABAC:
             # One permission builder for both identity modes.
             self.policy = SecretReadPolicy(
                 f"{name}-read",
@@ -117,7 +112,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
             )
             policy_arns.append(self.policy.policy_arn)
         self.identity: pulumi.ComponentResource
-        if args.identity_mode == "irsa":
+        if args.identity_mode == IdentityMode.IRSA:
             self.identity = IrsaRole(
                 f"{name}-irsa",
                 IrsaRoleArgs(
@@ -132,7 +127,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
                 opts=child,
             )
             self.role_arn: pulumi.Output[str] = self.identity.role_arn
-        elif args.identity_mode == "pod-identity":
+        elif args.identity_mode == IdentityMode.POD_IDENTITY:
             self.identity = PodIdentityRole(
                 f"{name}-podid",
                 PodIdentityRoleArgs(
@@ -169,7 +164,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
                 objects=args.objects,
                 region=args.region,
                 synced_secrets=args.synced_secrets,
-                use_pod_identity=args.identity_mode != "irsa",
+                use_pod_identity=args.identity_mode != IdentityMode.IRSA,
                 failover_region=args.failover_region,
                 wait_for=args.wait_for,
             ),

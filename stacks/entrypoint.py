@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime.config import get_config
+from pulumi.runtime.config import CONFIG, get_config
 
-from stacks.config import PROJECT, StackConfig, load
+from stacks.config.model import StackConfig
+from stacks.config.schema import PROJECT
+from stacks.load import load
 
 
 def load_stack_config() -> StackConfig:
     """Raises ConfigError, listing every problem, before any resource is registered."""
-    return load(get_config, stack=pulumi.get_stack())
+    return load(get_config, stack=pulumi.get_stack(), keys=list(CONFIG.get()))
 
 
 def secret_values(cfg: StackConfig) -> pulumi.Output[str] | None:

@@ -37,7 +37,7 @@ def test_readme_secret_values_command_satisfies_the_dev_stack(monkeypatch, capsy
     gives exactly what the dev stack needs: `load` accepts it (no missing or extra secret)."""
     import getpass
 
-    from stacks.config import load
+    from stacks.load import load
     from tools.pulumi_mocks import PROJECT, stack_config
 
     deploy = README.split("<!-- section:deploy -->", 1)[1].split("<!-- /section:deploy -->")[0]
@@ -47,6 +47,6 @@ def test_readme_secret_values_command_satisfies_the_dev_stack(monkeypatch, capsy
     exec(compile(snippet.group(1), "README.md", "exec"), {})  # our own README
     config = stack_config("dev")
     config[f"{PROJECT}:secretValues"] = capsys.readouterr().out
-    cfg = load(config.get, stack="dev")
+    cfg = load(config.get, stack="dev", keys=list(config))
     created = sorted(s.name for s in cfg.secrets if s.is_created)
     assert created == ["demo-app-credentials", "demo-podid-credentials", "redis-password"]

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from components.versions import NGINX_UNPRIVILEGED_IMAGE, SECRETS_STORE_CSI_DRIVER
-from stacks.config import load
-from stacks.reader import ConfigError
+from stacks.config.reader import ConfigError
+from stacks.load import load
 from tests.conftest import TEST_SECRET_VALUES, secret_values_for
 from tools import render as render_module
 from tools.pulumi_mocks import PROJECT, Registration, stack_config
@@ -69,9 +69,11 @@ def test_render_writes_every_kubernetes_object_policy_and_the_inventory(with_tes
         assert f"iam/{role.name}.trust.json" in files
     inventory = json.loads(files["inventory.json"])
     assert len(inventory["resources"]) == len(rec.resources) == inventory["resourceCount"]
-    entry = next(e for e in inventory["resources"] if e["name"] == "demo-deployment")
+    entry = next(
+        e for e in inventory["resources"] if e["name"] == "secrets-demo-workload-deployment"
+    )
     assert entry["file"] == "k8s/secrets-demo/Deployment-nginx-secrets-demo.yaml"
-    assert entry["parent"] == "eksplatform:workloads:NginxSecretsDemo::demo"
+    assert entry["parent"] == "eksplatform:workloads:NginxSecretsDemo::secrets-demo-workload"
     assert {"type", "name", "parent", "protect"} <= set(entry)
 
 
@@ -163,7 +165,7 @@ def test_bad_config_fails_with_the_same_message_as_pulumi_up(tmp_path):
         dict.fromkeys(created_secret_names(config), REDACTED)
     )
     with pytest.raises(ConfigError) as expected:
-        load(config.get, stack="dev")
+        load(config.get, stack="dev", keys=list(config))
     assert done.stderr.strip() == str(expected.value).strip()
     assert "nodeMinSize = 'banana'" in done.stderr and "natGatewayMode" in done.stderr
     assert not (tmp_path / "inventory.json").exists(), "nothing is written for a bad config"
@@ -173,9 +175,8 @@ def test_undeclared_project_key_is_refused_with_a_suggestion_as_the_cli_does(tmp
     done = _cli("--stack", "dev", "--out", str(tmp_path), "-c", "clusterVersion=1.35")
     assert done.returncode == 2
     assert (
-        "Stack 'dev' uses configuration value 'eks-secrets-platform:clusterVersion' which is "
-        "not defined by the project configuration (Pulumi.yaml); "
-        "did you mean eks-secrets-platform:kubernetesVersion?"
+        "eks-secrets-platform:clusterVersion is not a key of this project (Pulumi.yaml "
+        "declares none); did you mean eks-secrets-platform:kubernetesVersion?"
     ) in done.stderr
     assert not (tmp_path / "inventory.json").exists()
     # Other namespaces (providers) are not the project's to declare.

@@ -6,7 +6,6 @@ Outputs are derived from resource names only, so two runs give identical values.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import runpy
@@ -21,7 +20,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 
-from stacks.reader import ConfigError
+from stacks.config.reader import as_config_string
+from stacks.config.schema import declarations
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -53,6 +53,8 @@ class Registration:
     ignore_changes: list[str] = field(default_factory=list)
     secret_inputs: dict[str, Any] = field(default_factory=dict)
     """Inputs as sent, secrets still wrapped in Pulumi's secret marker (for redaction)."""
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """Alias specs as sent to the engine ({"urn": ...} or {"spec": {...}})."""
 
 
 class Recorder:
@@ -91,6 +93,60 @@ class Recorder:
         targets = {other.urn, *(a.urn for a in self.ancestors(other))}
         return any(r.urn in mine and targets & set(r.dependencies) for r in self.resources)
 
+    def engine_urns(self) -> dict[str, str]:
+        """Each resource's URN as the Pulumi engine writes it: the parents' whole chain of
+        types, the stack left out. (The mock monitor keeps only the nearest parent's type.)"""
+        by_urn = {r.urn: r for r in self.resources}
+        memo: dict[str, str] = {}
+
+        def qualified(r: Registration) -> str:
+            if r.urn not in memo:
+                parent = by_urn.get(r.parent)
+                memo[r.urn] = f"{qualified(parent)}${r.type}" if parent else r.type
+            return memo[r.urn]
+
+        return {r.urn: f"{_stack_prefix(r.urn)}::{qualified(r)}::{r.name}" for r in self.resources}
+
+    def former_urns(self) -> dict[str, set[str]]:
+        """Every earlier engine URN each resource answers to through its aliases, resolved as
+        the engine does: its own alias specs (under its parent, or the parent's former
+        URNs), and, inherited, its name under each former URN of its parent, a name that
+        starts with the parent's renamed along with it. Keyed by mock URN."""
+        by_urn = {r.urn: r for r in self.resources}
+        engine = self.engine_urns()
+        memo: dict[str, set[str]] = {}
+
+        def former(r: Registration) -> set[str]:
+            if r.urn in memo:
+                return memo[r.urn]
+            parent = by_urn.get(r.parent)
+            parent_urns = {engine[parent.urn], *former(parent)} if parent else {""}
+            found: set[str] = set()
+            if parent is not None:
+                for alias in former(parent):
+                    name = r.name
+                    if name.startswith(parent.name):
+                        name = alias.rsplit("::", 1)[1] + name[len(parent.name) :]
+                    found.add(_engine_urn(r.urn, alias, r.type, name))
+            for alias in r.aliases:
+                if "urn" in alias:
+                    found.add(alias["urn"])
+                    continue
+                spec = alias.get("spec", {})
+                if spec.get("noParent"):
+                    parents = {""}
+                elif spec.get("parentUrn"):
+                    parents = {spec["parentUrn"]}
+                else:
+                    parents = parent_urns
+                type_, name = spec.get("type") or r.type, spec.get("name") or r.name
+                found.update(_engine_urn(r.urn, p, type_, name) for p in parents)
+            found.discard(engine[r.urn])
+            memo[r.urn] = found
+            return found
+
+        return {r.urn: former(r) for r in self.resources}
+
     def kubernetes_objects(self) -> list[Registration]:
         return [
             r
@@ -100,6 +156,18 @@ class Recorder:
             and r.type != "pulumi:providers:kubernetes"
             and "helm.sh" not in r.type
         ]
+
+
+def _stack_prefix(urn: str) -> str:
+    """`urn:pulumi:<stack>::<project>` of a URN."""
+    return "::".join(urn.split("::")[:2])
+
+
+def _engine_urn(sibling: str, parent: str, type_: str, name: str) -> str:
+    """The engine URN of `type_` `name` under the engine URN `parent` ("" for the root), in
+    the stack and project of `sibling`."""
+    qualified = f"{parent.split('::')[2]}${type_}" if parent else type_
+    return f"{_stack_prefix(sibling)}::{qualified}::{name}"
 
 
 class RealisticMocks(pulumi.runtime.Mocks):
@@ -253,6 +321,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     provider=request.provider,
                     ignore_changes=list(request.ignoreChanges),
+                    aliases=[json_format.MessageToDict(a) for a in request.aliases],
                 )
             )
         return response
@@ -290,47 +359,19 @@ def _plain_value(value: Any, keep_secrets: bool) -> Any:
 
 def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """The config the Pulumi CLI would hand the program: Pulumi.yaml defaults overlaid with
-    Pulumi.<stack>.yaml, every value as the string the CLI passes (arrays as JSON)."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    values: dict[str, Any] = {}
-    for key, decl in (project.get("config") or {}).items():
-        if isinstance(decl, dict) and "default" in decl:
-            values[key if ":" in key else f"{PROJECT}:{key}"] = decl["default"]
+    Pulumi.<stack>.yaml, every value as the string the CLI passes (arrays as JSON). Keys
+    Pulumi.yaml does not declare are passed on: the program itself refuses them."""
+    values: dict[str, Any] = {
+        f"{PROJECT}:{name}": decl.default
+        for name, decl in declarations().items()
+        if decl.default is not None
+    }
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"no stack file {stack_file.name}")
-    given = {**((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})}
-    given.update(overrides or {})
-    check_declared(stack, given, project.get("config") or {})
-    values.update(given)
-    return {key: _as_config_string(value) for key, value in values.items() if value is not None}
-
-
-def check_declared(stack: str, given: dict[str, Any], declared: dict[str, Any]) -> None:
-    """Refuses project keys that Pulumi.yaml does not declare, as the Pulumi CLI does before it
-    runs the program, so a typo such as `clusterVersion` fails instead of being ignored."""
-    known = sorted(key.split(":", 1)[-1] for key in declared)
-    problems = []
-    for key in sorted(given):
-        namespace, _, name = key.rpartition(":")
-        if namespace != PROJECT or name in known:
-            continue
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {PROJECT}:{close[0]}?" if close else ""
-        problems.append(
-            f"Stack '{stack}' uses configuration value '{key}' which is not defined by the "
-            f"project configuration (Pulumi.yaml){hint}"
-        )
-    if problems:
-        raise ConfigError(problems)
-
-
-def _as_config_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
+    values.update(overrides or {})
+    return {key: as_config_string(value) for key, value in values.items() if value is not None}
 
 
 def install_mocks(recorder: Recorder, stack: str, *, region: str = "ap-southeast-1") -> None:

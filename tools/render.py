@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from stacks.reader import ConfigError  # noqa: E402
+from stacks.config.reader import ConfigError  # noqa: E402
 from tools.pulumi_mocks import PROJECT, Recorder, Registration, run_program, stack_config  # noqa: E402
 
 REDACTED = "<redacted>"

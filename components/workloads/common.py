@@ -1,15 +1,12 @@
 """Pieces the multi-container examples share: an nginx that runs unprivileged on a
-read-only root filesystem, Deployment and Service shapes, and the identity a pod reading
-AWS secrets needs. Pure functions returning the wire shape, tested without mocks.
+read-only root filesystem, and Deployment and Service shapes. Pure functions returning the
+wire shape, tested without mocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
-
-import pulumi
 
 from components.k8s import (
     empty_dir,
@@ -17,53 +14,10 @@ from components.k8s import (
     restricted_container_security_context,
     selector_labels,
 )
-from components.secret_provider_class import SecretObject
 from components.versions import NGINX_UNPRIVILEGED_IMAGE
-from components.workload_secrets import WorkloadSecretsArgs, with_replica
 
 NGINX_UID = 101
 NGINX_CONF_DIR = "/etc/nginx/custom"
-
-
-@dataclass(frozen=True)
-class WorkloadIdentity:
-    """What an example needs to get its own IRSA role for reading its secrets."""
-
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer: pulumi.Input[str]
-    region: str
-    tags: Mapping[str, str] = field(default_factory=dict)
-    failover_region: str = ""
-    """Where ASCP reads when the primary region fails: the example's secrets must have a
-    replica there (the sidecar example replicates its own TLS secret)."""
-
-    def secrets_args(
-        self,
-        *,
-        namespace: str,
-        service_account: str,
-        secret_provider_class: str,
-        objects: Sequence[SecretObject],
-        secret_arn: pulumi.Input[str],
-        kms_key_arns: Sequence[pulumi.Input[str]] = (),
-        wait_for: Sequence[pulumi.Resource] = (),
-    ) -> WorkloadSecretsArgs:
-        """WorkloadSecrets inputs for an example reading one secret through its own IRSA
-        role, from this region or, with `failover_region`, from the secret's replica."""
-        return WorkloadSecretsArgs(
-            namespace=namespace,
-            service_account=service_account,
-            secret_provider_class=secret_provider_class,
-            objects=objects,
-            secret_arns=with_replica(secret_arn, self.failover_region),
-            kms_key_arns=kms_key_arns,
-            oidc_provider_arn=self.oidc_provider_arn,
-            oidc_issuer=self.oidc_issuer,
-            region=self.region,
-            failover_region=self.failover_region,
-            tags=self.tags,
-            wait_for=list(wait_for),
-        )
 
 
 def nginx_conf(http_body: str) -> str:

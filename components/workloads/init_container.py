@@ -26,6 +26,7 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
+from components.modes import InitContainerSource
 from components.namespace_baseline import IMDS_CIDR, EgressAllow
 from components.validation import check_dns1123_label
 from components.versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
@@ -42,7 +43,6 @@ from components.workloads.common import (
 APP_NAME = "init-web"
 HTTP_PORT = 8080
 CONTENT_DIR = "/usr/share/nginx/html"
-SOURCES = ("configmap", "git")
 HTTPS_REPO = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9._~/-]+")
 """A public https URL: no credentials (`user@`), no query, no shell metacharacters."""
 GIT_REF = re.compile(r"[A-Za-z0-9._/-]{1,100}")
@@ -97,7 +97,7 @@ def init_container(source: str, repo: str = "", ref: str = "") -> dict[str, Any]
         "resources": resources("25m", "32Mi", cpu_limit="200m", memory_limit="128Mi"),
         "securityContext": restricted_container_security_context(),
     }
-    if source == "configmap":
+    if source == InitContainerSource.CONFIGMAP:
         return {
             **common,
             "name": "copy-content",
@@ -108,7 +108,7 @@ def init_container(source: str, repo: str = "", ref: str = "") -> dict[str, Any]
                 {"name": "content", "mountPath": "/content"},
             ],
         }
-    if source == "git":
+    if source == InitContainerSource.GIT:
         if problem := check_repo_url(repo):
             raise ValueError(f"git repository {repo!r} {problem}")
         return {
@@ -127,7 +127,7 @@ def init_container(source: str, repo: str = "", ref: str = "") -> dict[str, Any]
                 {"name": "init-tmp", "mountPath": "/tmp"},
             ],
         }
-    raise ValueError(f"source {source!r} is not one of {SOURCES}")
+    raise ValueError(f"source {source!r} is not an InitContainerSource")
 
 
 def init_pod_spec(source: str, repo: str = "", ref: str = "") -> dict[str, Any]:
@@ -143,7 +143,7 @@ def init_pod_spec(source: str, repo: str = "", ref: str = "") -> dict[str, Any]:
         tmp_volume(),
         empty_dir("content", "64Mi"),
     ]
-    if source == "configmap":
+    if source == InitContainerSource.CONFIGMAP:
         volumes.append(config_map_volume("seed", "init-web-seed"))
     else:
         volumes.append(empty_dir("init-tmp", "128Mi"))
@@ -159,7 +159,7 @@ def init_pod_spec(source: str, repo: str = "", ref: str = "") -> dict[str, Any]:
 def network_rules(source: str) -> list[EgressAllow]:
     """git needs HTTPS out (any address but the instance metadata service); copying from a
     ConfigMap needs no network at all."""
-    if source != "git":
+    if source != InitContainerSource.GIT:
         return []
     return [
         EgressAllow(
@@ -187,7 +187,7 @@ class InitContainerExampleArgs:
     """Inputs of InitContainerExample."""
 
     namespace: str
-    source: str = "configmap"
+    source: InitContainerSource = InitContainerSource.CONFIGMAP
     git_repo: str = ""
     """Public https URL cloned when source is `git`."""
     git_ref: str = ""
@@ -198,9 +198,8 @@ class InitContainerExampleArgs:
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
-        if self.source not in SOURCES:
-            raise ValueError(f"source {self.source!r} is not one of {SOURCES}")
-        if self.source == "git" and (problem := check_repo_url(self.git_repo)):
+        InitContainerSource(self.source)
+        if self.source == InitContainerSource.GIT and (problem := check_repo_url(self.git_repo)):
             raise ValueError(f"git_repo {self.git_repo!r} {problem}")
         if self.git_ref and not GIT_REF.fullmatch(self.git_ref):
             raise ValueError(f"git_ref {self.git_ref!r} must be a branch or tag name")
@@ -222,7 +221,7 @@ class InitContainerExample(pulumi.ComponentResource):
                 opts=in_namespace,
             )
         ]
-        if args.source == "configmap":
+        if args.source == InitContainerSource.CONFIGMAP:
             configs.append(
                 k8s.core.v1.ConfigMap(
                     f"{name}-seed",

@@ -25,15 +25,9 @@ from components.k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
-from components.secret_provider_class import SecretObject
 from components.validation import check_dns1123_label
 from components.versions import REDIS_IMAGE
-from components.workload_secrets import WorkloadSecrets
-from components.workloads.common import (
-    WorkloadIdentity,
-    deployment_spec,
-    metadata,
-)
+from components.workloads.common import deployment_spec, metadata
 
 APP_NAME = "redis-secret-app"
 SERVICE_ACCOUNT = "redis-secret-app"
@@ -140,61 +134,43 @@ def verify_command(namespace: str, file_name: str) -> str:
 
 @dataclass(frozen=True)
 class RedisSecretSidecarArgs:
-    """Inputs of RedisSecretSidecar."""
+    """Inputs of RedisSecretSidecar: the pod that shares a mounted password with redis."""
 
     namespace: str
-    secret: SecretObject
-    """The password secret, as the SecretProviderClass mounts it."""
-    secret_arn: pulumi.Input[str]
-    """The primary's ARN; with `identity.failover_region` its replica there is granted too."""
-    identity: WorkloadIdentity
-    kms_key_arns: Sequence[pulumi.Input[str]] = ()
-    """The customer-managed key(s) encrypting the secret, if any (`kms:Decrypt` via Secrets
-    Manager only)."""
+    service_account: str
+    """Bound to the identity that may read the password secret."""
+    secret_provider_class: str
+    """Mounts the password secret as one file (a plain-string secret, no jmesPath)."""
+    password_file: str
+    """Name of that file under /mnt/secrets-store."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline and the CSI driver releases."""
+    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
-        if self.secret.jmes_path:
-            raise ValueError("the redis password must be a plain-string secret (no jmesPath)")
 
 
 class RedisSecretSidecar(pulumi.ComponentResource):
-    """Exposes `role_arn`, `password_file` and `verify_command`."""
+    """Exposes `password_file` and `verify_command`."""
 
     def __init__(
         self, name: str, args: RedisSecretSidecarArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:workloads:RedisSecretSidecar", name, None, opts)
         ns = args.namespace
-        self.access = WorkloadSecrets(
-            f"{name}-secrets",
-            args.identity.secrets_args(
-                namespace=ns,
-                service_account=SERVICE_ACCOUNT,
-                secret_provider_class=SECRET_PROVIDER_CLASS,
-                objects=[args.secret],
-                secret_arn=args.secret_arn,
-                kms_key_arns=args.kms_key_arns,
-                wait_for=args.wait_for,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         labels = redis_app_labels()
-        file_name = args.secret.file_name
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=metadata(APP_NAME, ns, labels),
             spec=deployment_spec(
-                labels, redis_secret_pod_spec(SERVICE_ACCOUNT, SECRET_PROVIDER_CLASS, file_name)
+                labels,
+                redis_secret_pod_spec(
+                    args.service_account, args.secret_provider_class, args.password_file
+                ),
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*args.wait_for, *self.access.ready]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.role_arn = self.access.role_arn
-        self.password_file = password_path(file_name)
-        self.verify_command = verify_command(ns, file_name)
-        self.register_outputs({"role_arn": self.role_arn})
+        self.password_file = password_path(args.password_file)
+        self.verify_command = verify_command(ns, args.password_file)
+        self.register_outputs({})

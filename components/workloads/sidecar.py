@@ -27,15 +27,12 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
+from components.modes import LoadBalancerScheme, ServiceType
 from components.namespace_baseline import IngressAllow
-from components.secret_provider_class import JmesPath, SecretObject
-from components.secrets import ManagedSecret, ManagedSecretArgs, ReplicaRegion
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from components.validation import check_dns1123_label, check_hostname
 from components.versions import HTTPD_IMAGE
-from components.workload_secrets import WorkloadSecrets
 from components.workloads.common import (
     NGINX_UID,
-    WorkloadIdentity,
     config_map_volume,
     deployment_spec,
     metadata,
@@ -56,8 +53,6 @@ HTTPD_CONF_DIR = "/etc/httpd"
 HTDOCS = "/usr/local/apache2/htdocs"
 CERT_FILE = "tls.crt"
 KEY_FILE = "tls.key"
-SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
-NLB_SCHEMES = ("internal", "internet-facing")
 PAGE = "Hello from apache httpd, served over TLS by its nginx sidecar.\n"
 
 
@@ -110,13 +105,9 @@ def tls_proxy_conf(hostname: str, upstream_port: int = HTTPD_PORT) -> str:
     )
 
 
-def tls_secret_object(secret_name: str) -> SecretObject:
-    """The JSON secret {"tls.crt", "tls.key"} mounted as two files. The keys hold dots, so
-    the JMESPath quotes them: an unquoted `tls.crt` would read a nested `crt` in `tls`."""
-    return SecretObject(
-        object_name=secret_name,
-        jmes_path=(JmesPath(f'"{CERT_FILE}"', CERT_FILE), JmesPath(f'"{KEY_FILE}"', KEY_FILE)),
-    )
+TLS_JMES_PATH = ((f'"{CERT_FILE}"', CERT_FILE), (f'"{KEY_FILE}"', KEY_FILE))
+"""(JMESPath, file) pairs that mount the JSON secret {"tls.crt", "tls.key"} as two files.
+The keys hold dots, so the paths quote them: an unquoted `tls.crt` reads `crt` in `tls`."""
 
 
 def _https_probe(initial_delay: int = 3, period: int = 10) -> dict[str, Any]:
@@ -186,7 +177,7 @@ def sidecar_pod_spec(service_account: str, secret_provider_class: str) -> dict[s
 
 def service_annotations(service_type: str, scheme: str) -> dict[str, str]:
     """An NLB straight to the pod IPs, provisioned by the AWS Load Balancer Controller."""
-    if service_type != "LoadBalancer":
+    if service_type != ServiceType.LOAD_BALANCER:
         return {}
     return {
         "service.beta.kubernetes.io/aws-load-balancer-type": "external",
@@ -237,92 +228,71 @@ def verify_command(namespace: str, hostname: str) -> str:
     )
 
 
+def certificate_and_key(
+    name: str,
+    hostname: str,
+    namespace: str,
+    opts: pulumi.ResourceOptions,
+    *,
+    validity_hours: int = 24 * 90,
+    early_renewal_hours: int = 24 * 30,
+) -> pulumi.Output[str]:
+    """A self-signed ECDSA certificate for `hostname` and the Service's names, as the JSON
+    secret value {"tls.crt", "tls.key"}; `pulumi up` re-issues it `early_renewal_hours`
+    before it expires. Children `<name>-key` and `<name>-cert` get `opts`."""
+    if not 0 < early_renewal_hours < validity_hours:
+        raise ValueError("early_renewal_hours must be positive and below validity_hours")
+    key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    cert = tls.SelfSignedCert(
+        f"{name}-cert",
+        private_key_pem=key.private_key_pem,
+        subject=tls.SelfSignedCertSubjectArgs(
+            common_name=hostname, organization="eks-secrets-platform example"
+        ),
+        dns_names=certificate_dns_names(hostname, namespace),
+        validity_period_hours=validity_hours,
+        early_renewal_hours=early_renewal_hours,
+        allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+        opts=opts,
+    )
+    return pulumi.Output.secret(
+        pulumi.Output.json_dumps({CERT_FILE: cert.cert_pem, KEY_FILE: key.private_key_pem})
+    )
+
+
 @dataclass(frozen=True)
 class SidecarExampleArgs:
-    """Inputs of SidecarExample."""
+    """Inputs of SidecarExample: the pod, its configuration and its Service."""
 
     namespace: str
     hostname: str
-    """Subject and first SAN of the self-signed certificate."""
-    secret_name: str
-    """Secrets Manager name of the generated certificate and key."""
-    identity: WorkloadIdentity
-    service_type: str = "ClusterIP"
-    load_balancer_scheme: str = "internal"
-    """`internal` or `internet-facing`; used when service_type is LoadBalancer."""
-    validity_hours: int = 24 * 90
-    early_renewal_hours: int = 24 * 30
-    """`pulumi up` re-issues the certificate once it is this close to expiry."""
+    """Subject and first SAN of the certificate, served as nginx's server_name."""
+    service_account: str
+    """Bound to the identity that may read the certificate secret."""
+    secret_provider_class: str
+    """Mounts the certificate secret as tls.crt and tls.key (see `tls_secret_object`)."""
+    service_type: ServiceType = ServiceType.CLUSTER_IP
+    """ClusterIP (default), or LoadBalancer: an NLB, needs the AWS Load Balancer Controller."""
+    load_balancer_scheme: LoadBalancerScheme = LoadBalancerScheme.INTERNAL
+    """Used when service_type is LoadBalancer; default internal."""
     wait_for: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    """The namespace baseline and the CSI driver releases."""
+    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
-        if len(self.hostname) > 64 or check_dns1123_subdomain(self.hostname):
-            raise ValueError(f"hostname {self.hostname!r} must be a DNS name of at most 64 chars")
-        if self.service_type not in SERVICE_TYPES:
-            raise ValueError(f"service_type {self.service_type!r} is not one of {SERVICE_TYPES}")
-        if self.load_balancer_scheme not in NLB_SCHEMES:
-            raise ValueError(
-                f"load_balancer_scheme {self.load_balancer_scheme!r} not in {NLB_SCHEMES}"
-            )
-        if not 0 < self.early_renewal_hours < self.validity_hours:
-            raise ValueError("early_renewal_hours must be positive and below validity_hours")
+        if problem := check_hostname(self.hostname, maximum=64):
+            raise ValueError(f"hostname {self.hostname!r} {problem}")
 
 
 class SidecarExample(pulumi.ComponentResource):
-    """Exposes `certificate_pem`, `secret_arn`, `role_arn` and `verify_command`."""
+    """httpd behind its nginx TLS sidecar: ConfigMaps, Deployment and Service."""
 
     def __init__(
         self, name: str, args: SidecarExampleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:workloads:SidecarExample", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         ns = args.namespace
-        key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
-        cert = tls.SelfSignedCert(
-            f"{name}-cert",
-            private_key_pem=key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(
-                common_name=args.hostname, organization="eks-secrets-platform example"
-            ),
-            dns_names=certificate_dns_names(args.hostname, ns),
-            validity_period_hours=args.validity_hours,
-            early_renewal_hours=args.early_renewal_hours,
-            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-            opts=child,
-        )
-        self.secret = ManagedSecret(
-            f"{name}-tls-secret",
-            ManagedSecretArgs(
-                secret_name=args.secret_name,
-                value=pulumi.Output.secret(
-                    pulumi.Output.json_dumps(
-                        {CERT_FILE: cert.cert_pem, KEY_FILE: key.private_key_pem}
-                    )
-                ),
-                description=f"TLS certificate and key of the sidecar example ({args.hostname})",
-                # Re-generated from state at will; a recovery window would only block a
-                # destroy followed by an up with the same name.
-                recovery_window_in_days=0,
-                replicas=[ReplicaRegion(r) for r in [args.identity.failover_region] if r],
-                tags=args.identity.tags,
-            ),
-            opts=child,
-        )
-        self.access = WorkloadSecrets(
-            f"{name}-secrets",
-            args.identity.secrets_args(
-                namespace=ns,
-                service_account=SERVICE_ACCOUNT,
-                secret_provider_class=SECRET_PROVIDER_CLASS,
-                objects=[tls_secret_object(args.secret_name)],
-                secret_arn=self.secret.arn,
-                wait_for=args.wait_for,
-            ),
-            opts=child,
-        )
         labels = web_labels()
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         httpd_config = k8s.core.v1.ConfigMap(
@@ -340,10 +310,11 @@ class SidecarExample(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=metadata(APP_NAME, ns, labels),
-            spec=deployment_spec(labels, sidecar_pod_spec(SERVICE_ACCOUNT, SECRET_PROVIDER_CLASS)),
+            spec=deployment_spec(
+                labels, sidecar_pod_spec(args.service_account, args.secret_provider_class)
+            ),
             opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*args.wait_for, *self.access.ready, httpd_config, nginx_config],
+                parent=self, depends_on=[*args.wait_for, httpd_config, nginx_config]
             ),
         )
         self.service = k8s.core.v1.Service(
@@ -355,8 +326,5 @@ class SidecarExample(pulumi.ComponentResource):
             spec=service_spec(args.service_type),
             opts=in_namespace,
         )
-        self.certificate_pem: pulumi.Output[str] = cert.cert_pem
-        self.secret_arn = self.secret.arn
-        self.role_arn = self.access.role_arn
         self.verify_command = verify_command(ns, args.hostname)
-        self.register_outputs({"secret_arn": self.secret_arn, "role_arn": self.role_arn})
+        self.register_outputs({})

@@ -132,7 +132,7 @@ def test_pods_also_wait_for_the_identity_prerequisites(build):
             {"shared_role_arn": None},
             "identity_mode 'pod-identity-abac' needs shared_role_arn",
         ),
-        ("kiam", {}, "identity_mode 'kiam' is not one of irsa, pod-identity, pod-identity-abac"),
+        ("kiam", {}, "'kiam' is not a valid IdentityMode"),
         (
             "pod-identity-abac",
             {"shared_role_arn": SHARED_ROLE, "parameter_arns": [PARAMETER]},

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from stacks.reader import ConfigError
+from stacks.config.reader import ConfigError
 from tests.conftest import STACKS
 from tools.pulumi_mocks import PROJECT, Recorder
 
@@ -54,8 +54,8 @@ def test_dev_registers_the_core_parts(dev):
     assert len(dev.of_type("eks:index:Cluster")) == 1
     assert len(dev.of_type("aws:eks/nodeGroup:NodeGroup")) == 1
     assert len(dev.of_type("kubernetes:helm.sh/v3:Release")) >= 2
-    assert dev.named("demo-secrets-class-spc")
-    assert dev.named("demo-deployment")
+    assert dev.named("secrets-demo-secrets-class-spc")
+    assert dev.named("secrets-demo-workload-deployment")
 
 
 def test_nodes_run_in_the_private_subnets(dev):
@@ -67,7 +67,7 @@ def test_nodes_run_in_the_private_subnets(dev):
 
 def test_demo_policy_reads_exactly_its_secret(dev):
     secret_arn = dev.named("secret-demo-app-credentials-secret").outputs["arn"]
-    policy = json.loads(dev.named("demo-secrets-read-policy").inputs["policy"])
+    policy = json.loads(dev.named("secrets-demo-secrets-read-policy").inputs["policy"])
     assert policy["Statement"] == [
         {
             "Sid": "ReadListedSecrets",
@@ -79,7 +79,7 @@ def test_demo_policy_reads_exactly_its_secret(dev):
 
 
 def test_demo_role_trusts_only_the_demo_service_account(dev):
-    trust = json.loads(dev.named("demo-secrets-irsa-role").inputs["assumeRolePolicy"])
+    trust = json.loads(dev.named("secrets-demo-secrets-irsa-role").inputs["assumeRolePolicy"])
     statement = trust["Statement"][0]
     eks = dev.of_type("eks:index:Cluster")[0]
     assert statement["Principal"]["Federated"] == eks.outputs["oidcProviderArn"]
@@ -91,7 +91,7 @@ def test_demo_role_trusts_only_the_demo_service_account(dev):
 
 
 def test_demo_pod_mounts_the_secret_read_only_with_no_credentials(dev):
-    deployment = dev.named("demo-deployment").inputs
+    deployment = dev.named("secrets-demo-workload-deployment").inputs
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "nginx-secrets-reader"
     volume = next(v for v in pod["volumes"] if "csi" in v)
@@ -111,14 +111,14 @@ def test_demo_pod_mounts_the_secret_read_only_with_no_credentials(dev):
 
 
 def test_service_account_carries_the_role_arn(dev):
-    sa = dev.named("demo-secrets-irsa-sa").inputs
-    role = dev.named("demo-secrets-irsa-role").outputs["arn"]
+    sa = dev.named("secrets-demo-secrets-irsa-sa").inputs
+    role = dev.named("secrets-demo-secrets-irsa-role").outputs["arn"]
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
 
 
 def test_driver_dependent_objects_wait_for_the_releases(dev):
     driver = dev.named("secrets-store-driver")
-    for name in ("demo-secrets-class-spc", "demo-deployment"):
+    for name in ("secrets-demo-secrets-class-spc", "secrets-demo-workload-deployment"):
         assert dev.depends_on(dev.named(name), driver), name
     assert dev.depends_on(driver, dev.named("nodes-ng"))
 
@@ -146,10 +146,12 @@ def test_outputs_include_the_verify_command_and_identifiers(dev):
     out = dev.stack_outputs
     assert out["clusterName"] == "eks-secrets-dev"
     assert json.loads(out["kubeconfig"])["kind"] == "Config"
-    assert out["demoRoleArn"].startswith("arn:aws:iam::")
+    demo = out["apps"]["secrets-demo"]
+    assert demo["roleArn"].startswith("arn:aws:iam::")
     assert set(out["secretArns"]) >= {"demo-app-credentials"}
-    assert out["demoNamespace"] == "secrets-demo"
-    assert out["verifyCommand"] == (
+    assert demo["namespace"] == "secrets-demo"
+    assert demo["files"] == ["demo-app-credentials", "username", "password"]
+    assert demo["verifyCommand"] == (
         "kubectl -n secrets-demo exec deploy/nginx-secrets-demo -c nginx -- "
         "cat /mnt/secrets-store/demo-app-credentials"
     )

@@ -12,6 +12,12 @@ from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
 
 NS = PROJECT
 DEV_SECRETS = yaml.safe_load(stack_config("dev")[f"{NS}:secrets"])
+DEV_APPS = yaml.safe_load(stack_config("dev")[f"{NS}:apps"])
+
+
+def _apps(**changes):
+    """dev's apps with some fields changed, by app name: {"secrets-demo": {...}}."""
+    return yaml.safe_dump([{**a, **changes.get(a["name"], {})} for a in DEV_APPS])
 
 
 def _run(overrides=None, secrets=None) -> Recorder:
@@ -40,7 +46,9 @@ def _secret_arn(rec, name):
 
 
 def test_pod_identity_demo_role_is_trusted_by_pod_identity_only(dev):
-    trust = json.loads(dev.named("podid-demo-secrets-podid-role").inputs["assumeRolePolicy"])
+    trust = json.loads(
+        dev.named("secrets-demo-podid-secrets-podid-role").inputs["assumeRolePolicy"]
+    )
     assert trust["Statement"] == [
         {
             "Sid": "AllowEksPodIdentity",
@@ -62,29 +70,34 @@ def test_pod_identity_demo_role_is_trusted_by_pod_identity_only(dev):
 
 def test_pod_identity_association_names_the_demo_namespace_and_service_account(dev):
     associations = dev.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-    assert [a.name for a in associations] == ["podid-demo-secrets-podid-binding-association"]
+    assert [a.name for a in associations] == [
+        "secrets-demo-podid-secrets-podid-binding-association"
+    ]
     association = associations[0].inputs
     assert association["namespace"] == "secrets-demo-podid"
     assert association["serviceAccount"] == "nginx-podid-reader"
     assert association["clusterName"] == "eks-secrets-dev"
-    assert association["roleArn"] == dev.named("podid-demo-secrets-podid-role").outputs["arn"]
-    sa = dev.named("podid-demo-secrets-podid-binding-sa").inputs["metadata"]
+    assert (
+        association["roleArn"] == dev.named("secrets-demo-podid-secrets-podid-role").outputs["arn"]
+    )
+    sa = dev.named("secrets-demo-podid-secrets-podid-binding-sa").inputs["metadata"]
     assert (sa["namespace"], sa["name"]) == ("secrets-demo-podid", "nginx-podid-reader")
     assert "annotations" not in sa
 
 
 def test_each_demo_policy_covers_only_its_own_secret(dev):
-    irsa = _policy(dev, "demo-secrets-read-policy")["Statement"]
-    podid = _policy(dev, "podid-demo-secrets-read-policy")["Statement"]
+    irsa = _policy(dev, "secrets-demo-secrets-read-policy")["Statement"]
+    podid = _policy(dev, "secrets-demo-podid-secrets-read-policy")["Statement"]
     assert [s["Resource"] for s in irsa] == [[_secret_arn(dev, "demo-app-credentials")]]
     assert [s["Resource"] for s in podid] == [[_secret_arn(dev, "demo-podid-credentials")]]
 
 
 def test_irsa_demo_is_unchanged_and_pod_identity_demo_asks_ascp_for_pod_identity(dev):
     assert (
-        "usePodIdentity" not in (dev.named("demo-secrets-class-spc").inputs["spec"]["parameters"])
+        "usePodIdentity"
+        not in (dev.named("secrets-demo-secrets-class-spc").inputs["spec"]["parameters"])
     )
-    spc = dev.named("podid-demo-secrets-class-spc").inputs
+    spc = dev.named("secrets-demo-podid-secrets-class-spc").inputs
     assert spc["metadata"]["namespace"] == "secrets-demo-podid"
     assert spc["spec"]["parameters"]["usePodIdentity"] == "true"
     assert "demo-podid-credentials" in spc["spec"]["parameters"]["objects"]
@@ -95,7 +108,7 @@ def test_agent_addon_is_installed_after_the_nodes_and_before_the_pod_identity_po
     assert addon.inputs["addonName"] == "eks-pod-identity-agent"
     assert addon.inputs["clusterName"] == "eks-secrets-dev"
     assert dev.depends_on(addon, dev.named("nodes-ng"))
-    pod = dev.named("podid-demo-deployment")
+    pod = dev.named("secrets-demo-podid-workload-deployment")
     assert dev.depends_on(pod, addon)
     assert pod.inputs["metadata"]["namespace"] == "secrets-demo-podid"
     spec = pod.inputs["spec"]["template"]["spec"]
@@ -111,19 +124,18 @@ def test_secrets_carry_their_owning_namespace_tag(dev):
 
 
 def test_outputs_include_the_pod_identity_demo_verify_command(dev):
-    out = dev.stack_outputs
-    assert out["podIdentityDemoNamespace"] == "secrets-demo-podid"
-    assert (
-        out["podIdentityDemoRoleArn"] == dev.named("podid-demo-secrets-podid-role").outputs["arn"]
-    )
-    assert out["podIdentityDemoVerifyCommand"] == (
+    out = dev.stack_outputs["apps"]["secrets-demo-podid"]
+    assert out["namespace"] == "secrets-demo-podid"
+    assert out["identity"] == "pod-identity"
+    assert out["roleArn"] == dev.named("secrets-demo-podid-secrets-podid-role").outputs["arn"]
+    assert out["verifyCommand"] == (
         "kubectl -n secrets-demo-podid exec deploy/nginx-secrets-demo -c nginx -- "
         "cat /mnt/secrets-store/demo-podid-credentials"
     )
 
 
 def test_without_pod_identity_workloads_no_agent_is_installed():
-    rec = _run({f"{NS}:enablePodIdentityDemo": "false"})
+    rec = _run({f"{NS}:apps": yaml.safe_dump(DEV_APPS[:1])})
     assert not rec.of_type("aws:eks/addon:Addon")
     assert not rec.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
 
@@ -131,8 +143,12 @@ def test_without_pod_identity_workloads_no_agent_is_installed():
 def test_abac_mode_binds_two_namespaces_to_one_shared_role():
     rec = _run(
         {
-            f"{NS}:demoIdentityMode": "pod-identity-abac",
-            f"{NS}:podIdentityDemoIdentityMode": "pod-identity-abac",
+            f"{NS}:apps": _apps(
+                **{
+                    "secrets-demo": {"identity": "pod-identity-abac"},
+                    "secrets-demo-podid": {"identity": "pod-identity-abac"},
+                }
+            )
         }
     )
     role = rec.named("secrets-abac-role")
@@ -150,7 +166,7 @@ def test_abac_mode_binds_two_namespaces_to_one_shared_role():
             )
         }
     }
-    assert not any("demo-secrets-read" in r.name for r in rec.resources)
+    assert not any("secrets-demo-secrets-read" in r.name for r in rec.resources)
     assert len(rec.of_type("aws:eks/addon:Addon")) == 1
 
 
@@ -171,7 +187,7 @@ def test_failover_with_a_created_key_replicates_secrets_keys_and_policies():
         {"region": "ap-southeast-2", "kmsKeyId": replica_key.outputs["arn"]}
     ]
     arn = secret.outputs["arn"]
-    read, decrypt = _policy(rec, "podid-demo-secrets-read-policy")["Statement"]
+    read, decrypt = _policy(rec, "secrets-demo-podid-secrets-read-policy")["Statement"]
     assert read["Resource"] == sorted([arn, arn.replace("ap-southeast-1", "ap-southeast-2")])
     assert decrypt["Resource"] == sorted([key.outputs["arn"], replica_key.outputs["arn"]])
     assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == [
@@ -192,12 +208,16 @@ def test_failover_with_a_created_key_replicates_secrets_keys_and_policies():
 def test_ssm_parameter_is_created_and_read_with_ssm_actions_only():
     secrets = [*DEV_SECRETS, {"name": "/podid/api-url", "type": "ssmparameter"}]
     rec = _run(
-        {f"{NS}:podIdentityDemoSecretNames": '["demo-podid-credentials", "/podid/api-url"]'},
+        {
+            f"{NS}:apps": _apps(
+                **{"secrets-demo-podid": {"secrets": ["demo-podid-credentials", "/podid/api-url"]}}
+            )
+        },
         secrets=secrets,
     )
     parameter = rec.named("secret-podid-api-url-parameter")
     assert parameter.inputs["type"] == "SecureString"
-    statements = _policy(rec, "podid-demo-secrets-read-policy")["Statement"]
+    statements = _policy(rec, "secrets-demo-podid-secrets-read-policy")["Statement"]
     assert statements[1] == {
         "Sid": "ReadListedParameters",
         "Effect": "Allow",
@@ -205,7 +225,7 @@ def test_ssm_parameter_is_created_and_read_with_ssm_actions_only():
         "Resource": [parameter.outputs["arn"]],
     }
     objects = yaml.safe_load(
-        rec.named("podid-demo-secrets-class-spc").inputs["spec"]["parameters"]["objects"]
+        rec.named("secrets-demo-podid-secrets-class-spc").inputs["spec"]["parameters"]["objects"]
     )
     assert {"objectName": "/podid/api-url", "objectType": "ssmparameter"} in objects
 
@@ -217,5 +237,9 @@ def test_ascp_addon_replaces_the_helm_releases_and_workloads_wait_for_it():
     ]
     addon = rec.named("secrets-store-addon")
     assert addon.inputs["addonName"] == "aws-secrets-store-csi-driver-provider"
-    for name in ("demo-secrets-class-spc", "podid-demo-secrets-class-spc", "demo-deployment"):
+    for name in (
+        "secrets-demo-secrets-class-spc",
+        "secrets-demo-podid-secrets-class-spc",
+        "secrets-demo-workload-deployment",
+    ):
         assert rec.depends_on(rec.named(name), addon), name

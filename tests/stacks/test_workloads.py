@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 
 from components.prometheus import PROMETHEUS_POD_LABELS
-from stacks.config import ConfigError, load
-from stacks.workloads import WorkloadsConfig
+from stacks.load import load
 from tests.conftest import secret_values_for
 from tests.pod_security import pod_spec_of, violations
 from tests.workload_checks import hardening_problems, selects
@@ -152,16 +151,18 @@ def test_services_select_pods_in_their_namespace(dev):
 
 
 def test_service_monitor_waits_for_the_prometheus_crds(dev):
-    monitor = dev.named("adapter-servicemonitor")
-    assert dev.depends_on(monitor, dev.named("prometheus-release"))
+    monitor = dev.named("adapter-workload-servicemonitor")
+    assert dev.depends_on(monitor, dev.named("adapter-prometheus-release"))
 
 
-def test_demo_namespace_keeps_its_name_under_the_baseline(dev):
-    namespace = dev.named("demo-namespace")
+def test_demo_namespace_lives_under_its_app_baseline(dev):
+    namespace = dev.named("secrets-demo-ns-namespace")
     assert namespace.inputs["metadata"]["name"] == "secrets-demo"
-    assert namespace.parent.endswith("eksplatform:workloads:NamespaceBaseline::demo")
+    assert namespace.parent.endswith("eksplatform:workloads:NamespaceBaseline::secrets-demo-ns")
     # its SecretProviderClass (which the pod waits for) waits for the whole baseline
-    assert dev.depends_on(dev.named("demo-secrets-class-spc"), dev.named("demo-default-deny"))
+    assert dev.depends_on(
+        dev.named("secrets-demo-secrets-class-spc"), dev.named("secrets-demo-ns-default-deny")
+    )
 
 
 @pytest.mark.parametrize("key", sorted(EXAMPLE_TYPES))
@@ -190,112 +191,41 @@ def test_examples_are_opt_in_outside_dev():
         "aws:region": "eu-west-1",
         f"{NS}:secretValues": json.dumps({"demo-app-credentials": {"username": "u"}}),
     }
-    cfg = load(values.get, stack="x", today=date(2026, 11, 21)).workloads
-    assert cfg == WorkloadsConfig()
-    assert not any(
-        part.enabled
-        for part in (
-            cfg.sidecar,
-            cfg.ambassador,
-            cfg.adapter,
-            cfg.init_container,
-            cfg.redis_secret,
-        )
-    )
+    cfg = load(values.get, stack="x", keys=list(values), today=date(2026, 11, 21))
+    assert set(cfg.examples) == {
+        "adapter",
+        "ambassador",
+        "init_container",
+        "redis_secret",
+        "sidecar",
+    }
+    assert not any(example.enabled for example in cfg.examples.values())
 
 
-def _problems(overrides):
-    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
-    raw = stack_config("dev", {**values, **overrides})
-    with pytest.raises(ConfigError) as caught:
-        load(raw.get, stack="dev", today=date(2026, 11, 21))
-    return caught.value.problems
-
-
-@pytest.mark.parametrize(
-    ("key", "value", "message"),
-    [
-        ("enableSidecarExample", "yes", "enableSidecarExample = 'yes': must be true or false"),
-        (
-            "sidecarTlsHostname",
-            "Web_Host",
-            "sidecarTlsHostname = 'Web_Host': must be a lowercase DNS name of at most 64",
-        ),
-        (
-            "sidecarServiceType",
-            "NodePort",
-            "sidecarServiceType = 'NodePort': must be one of ClusterIP, LoadBalancer",
-        ),
-        (
-            "sidecarLoadBalancerScheme",
-            "public",
-            "sidecarLoadBalancerScheme = 'public': must be one of internal, internet-facing",
-        ),
-        ("ambassadorServer1Weight", "0", "ambassadorServer1Weight = 0: must be between 1 and 100"),
-        ("ambassadorServer2Weight", "x", "ambassadorServer2Weight = 'x': must be a whole number"),
-        (
-            "initContainerSource",
-            "svn",
-            "initContainerSource = 'svn': must be one of configmap, git",
-        ),
-        (
-            "initContainerGitRepo",
-            "http://example.com/r.git",
-            "initContainerGitRepo = 'http://example.com/r.git': must be a public https://",
-        ),
-        (
-            "initContainerGitRef",
-            "$(reboot)",
-            "initContainerGitRef = '$(reboot)': must be a branch or tag name",
-        ),
-        (
-            "redisSecretName",
-            "missing",
-            "redisSecretName = 'missing': must name a secret in the secrets list",
-        ),
-        (
-            "redisSecretName",
-            "demo-app-credentials",
-            "redisSecretName = 'demo-app-credentials': must name a plain-string secret",
-        ),
-        (
-            "ambassadorNamespace",
-            "Ambassador",
-            "ambassadorNamespace = 'Ambassador': must be a DNS-1123 label",
-        ),
-        (
-            "adapterNamespace",
-            "kube-system",
-            "adapterNamespace = 'kube-system': must be a namespace of its own",
-        ),
-        (
-            "ambassadorNamespace",
-            "sidecar-example",
-            "ambassadorNamespace = 'sidecar-example': is already used by sidecarNamespace",
-        ),
-        (
-            "monitoringNamespace",
-            "secrets-demo",
-            "monitoringNamespace = 'secrets-demo': is already used by demoNamespace",
-        ),
-        (
-            "sidecarNamespace",
-            "secrets-demo-podid",
-            "sidecarNamespace = 'secrets-demo-podid': is already used by podIdentityDemoNamespace",
-        ),
-    ],
-)
-def test_bad_workload_settings_name_key_value_and_what_is_allowed(key, value, message):
-    problems = _problems({f"{NS}:{key}": value})
-    assert any(message in p for p in problems), problems
-
-
-def test_git_source_needs_a_repository():
-    problems = _problems({f"{NS}:initContainerSource": "git"})
-    assert any(
-        "initContainerGitRepo = '': must be set when initContainerSource is git" in p
-        for p in problems
-    )
+def test_each_example_is_one_parent_component_owning_everything_it_creates(dev):
+    """In `pulumi preview` an example is one App; its namespace, identity and workload are
+    beneath it, and nothing of it stands at the root."""
+    roots = {r.urn: r for r in dev.resources if r.type == "eksplatform:platform:App"}
+    example_names = {"sidecar", "ambassador", "adapter", "init-container", "redis-secret"}
+    assert example_names <= {r.name for r in roots.values()}
+    for root in roots.values():
+        assert root.parent.endswith("eks-secrets-platform-dev"), root.name
+    owned_by = {}
+    for r in dev.resources:
+        chain = [r, *dev.ancestors(r)]
+        top = chain[-1]
+        if top.type == "eksplatform:platform:App":
+            owned_by.setdefault(top.name, set()).add(r.type)
+    assert {
+        "eksplatform:workloads:NamespaceBaseline",
+        "eksplatform:secrets:WorkloadSecrets",
+        "eksplatform:workloads:SidecarExample",
+        "aws:secretsmanager/secret:Secret",
+        "tls:index/privateKey:PrivateKey",
+    } <= owned_by["sidecar"]
+    assert "eksplatform:monitoring:Prometheus" in owned_by["adapter"]
+    for name in example_names:
+        assert "kubernetes:core/v1:Namespace" in owned_by[name], name
 
 
 def test_git_source_with_a_public_repository_opens_https_egress(run_stack):
@@ -308,5 +238,5 @@ def test_git_source_with_a_public_repository_opens_https_egress(run_stack):
     )
     policy = rec.named("init-container-ns-allow-egress-git-https")
     assert policy.inputs["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 443}]
-    init = rec.named("init-container-deployment").inputs["spec"]["template"]["spec"]
+    init = rec.named("init-container-workload-deployment").inputs["spec"]["template"]["spec"]
     assert init["initContainers"][0]["name"] == "clone-content"

@@ -67,7 +67,7 @@ def test_repository_must_be_a_public_https_url(url):
 
 
 def test_bad_source_and_ref_are_refused():
-    with pytest.raises(ValueError, match="source 'svn' is not one of"):
+    with pytest.raises(ValueError, match="'svn' is not a valid InitContainerSource"):
         InitContainerExampleArgs(namespace="init", source="svn")
     with pytest.raises(ValueError, match="git_ref '\\$\\(x\\)' must be a branch or tag"):
         InitContainerExampleArgs(namespace="init", source="git", git_repo=REPO, git_ref="$(x)")

@@ -1,13 +1,8 @@
 """Redis sidecar with a secret (seed 002): the password only ever arrives as a CSI file."""
 
-import dataclasses
-import json
-
 import pytest
 
 from components.k8s import SECRETS_MOUNT_PATH
-from components.secret_provider_class import JmesPath, SecretObject
-from components.workloads.common import WorkloadIdentity
 from components.workloads.redis_secret_sidecar import (
     RedisSecretSidecar,
     RedisSecretSidecarArgs,
@@ -17,13 +12,6 @@ from components.workloads.redis_secret_sidecar import (
 )
 from tests.workload_checks import assert_hardened, container, mounts, volumes_are_declared
 
-ISSUER = "oidc.eks.ap-southeast-1.amazonaws.com/id/X"
-IDENTITY = WorkloadIdentity(
-    oidc_provider_arn=f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}",
-    oidc_issuer=ISSUER,
-    region="ap-southeast-1",
-)
-ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:redis-password-AbCdEf"
 FILE = f"{SECRETS_MOUNT_PATH}/redis-password"
 
 
@@ -54,45 +42,17 @@ def test_pod_is_hardened_and_both_containers_mount_the_secret_read_only():
     assert spec["serviceAccountName"] == "redis-secret-app"
 
 
-def test_a_json_secret_is_refused():
-    secret = SecretObject("redis-password", jmes_path=(JmesPath("password", "password"),))
-    with pytest.raises(ValueError, match="plain-string secret"):
-        RedisSecretSidecarArgs("redis", secret=secret, secret_arn=ARN, identity=IDENTITY)
+def test_bad_namespace_is_refused():
+    with pytest.raises(ValueError, match="must be a DNS-1123 label"):
+        RedisSecretSidecarArgs("Redis", "redis-secret-app", "redis-secret-app", "redis-password")
 
 
-def _component(build, **overrides):
-    values = dict(secret=SecretObject("redis-password"), secret_arn=ARN, identity=IDENTITY)
-    values.update(overrides)
-    args = RedisSecretSidecarArgs("redis-secret-example", **values)
-    return build(lambda: RedisSecretSidecar("redis", args))
-
-
-def test_component_gets_its_own_role_reading_only_the_password(build):
-    rec = _component(build)
-    policy = json.loads(rec.named("redis-secrets-read-policy").inputs["policy"])
-    assert policy["Statement"][0]["Resource"] == [ARN]
-    trust = json.loads(rec.named("redis-secrets-irsa-role").inputs["assumeRolePolicy"])
-    condition = trust["Statement"][0]["Condition"]["StringEquals"]
-    assert "system:serviceaccount:redis-secret-example:redis-secret-app" in condition.values()
-    deployment = rec.named("redis-deployment")
-    assert rec.depends_on(deployment, rec.named("redis-secrets-class-spc"))
-    spec = deployment.inputs["spec"]["template"]["spec"]
-    assert spec["volumes"][0]["csi"]["volumeAttributes"] == {
-        "secretProviderClass": "redis-secret-app"
-    }
-
-
-def test_with_failover_and_a_customer_key_the_replica_and_the_key_are_granted(build):
-    identity = dataclasses.replace(IDENTITY, failover_region="ap-southeast-2")
-    key = "arn:aws:kms:ap-southeast-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
-    rec = _component(build, identity=identity, kms_key_arns=[key])
-    policy = json.loads(rec.named("redis-secrets-read-policy").inputs["policy"])
-    read, decrypt = policy["Statement"]
-    assert read["Resource"] == [ARN, ARN.replace(":ap-southeast-1:", ":ap-southeast-2:")]
-    assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == [key]
-    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == [
-        "secretsmanager.ap-southeast-1.amazonaws.com",
-        "secretsmanager.ap-southeast-2.amazonaws.com",
-    ]
-    spc = rec.named("redis-secrets-class-spc")
-    assert spc.inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2"
+def test_component_runs_the_pod_with_the_given_identity_and_class(build):
+    args = RedisSecretSidecarArgs("redis", "redis-secret-app", "redis-secret-app", "redis-password")
+    rec = build(lambda: RedisSecretSidecar("redis-secret", args))
+    pod = rec.named("redis-secret-deployment").inputs["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "redis-secret-app"
+    volume = next(v for v in pod["volumes"] if "csi" in v)
+    assert volume["csi"]["volumeAttributes"] == {"secretProviderClass": "redis-secret-app"}
+    redis = next(c for c in pod["containers"] if c["name"] == "redis")
+    assert redis["command"] == ["sh", "-c", redis_script("redis-password")]

@@ -1,17 +1,17 @@
 """Sidecar: httpd on loopback, nginx terminating TLS with a CSI-mounted pulumi-tls cert."""
 
-import dataclasses
 import json
 
 import pytest
 
 from components.k8s import SECRETS_MOUNT_PATH
-from components.workloads.common import WorkloadIdentity
 from components.workloads.sidecar import (
     HTTPD_PORT,
+    TLS_JMES_PATH,
     TLS_PORT,
     SidecarExample,
     SidecarExampleArgs,
+    certificate_and_key,
     certificate_dns_names,
     httpd_conf,
     network_rules,
@@ -19,25 +19,17 @@ from components.workloads.sidecar import (
     service_spec,
     sidecar_pod_spec,
     tls_proxy_conf,
-    tls_secret_object,
     web_labels,
 )
 from tests.workload_checks import assert_hardened, container, mounts, selects, volumes_are_declared
-
-ISSUER = "oidc.eks.ap-southeast-1.amazonaws.com/id/X"
-IDENTITY = WorkloadIdentity(
-    oidc_provider_arn=f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}",
-    oidc_issuer=ISSUER,
-    region="ap-southeast-1",
-)
 
 
 def _args(**overrides):
     values = dict(
         namespace="side",
         hostname="web.example.com",
-        secret_name="eks-dev-sidecar-example-tls",
-        identity=IDENTITY,
+        service_account="web-tls",
+        secret_provider_class="web-tls",
     )
     values.update(overrides)
     return SidecarExampleArgs(**values)
@@ -61,12 +53,8 @@ def test_nginx_terminates_tls_with_mounted_files_and_proxies_to_httpd():
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
 
 
-def test_secret_object_quotes_the_dotted_json_keys():
-    obj = tls_secret_object("eks-dev-sidecar-example-tls")
-    assert obj.as_dict()["jmesPath"] == [
-        {"path": '"tls.crt"', "objectAlias": "tls.crt"},
-        {"path": '"tls.key"', "objectAlias": "tls.key"},
-    ]
+def test_jmes_path_quotes_the_dotted_json_keys():
+    assert TLS_JMES_PATH == (('"tls.crt"', "tls.crt"), ('"tls.key"', "tls.key"))
 
 
 def test_pod_is_hardened_and_only_nginx_sees_the_certificate():
@@ -122,11 +110,10 @@ def test_certificate_names_cover_the_hostname_and_the_service():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"hostname": "Web.Example.com"}, "must be a DNS name"),
+        ({"hostname": "Web.Example.com"}, "must be a DNS-1123 subdomain"),
         ({"hostname": "a" * 65}, "at most 64"),
-        ({"service_type": "NodePort"}, "service_type 'NodePort' is not one of"),
-        ({"load_balancer_scheme": "public"}, "load_balancer_scheme 'public'"),
-        ({"early_renewal_hours": 0}, "early_renewal_hours"),
+        ({"hostname": "a..example.com"}, "label '' is not one"),
+        ({"namespace": "Side"}, "must be a DNS-1123 label"),
     ],
 )
 def test_bad_args_are_refused(overrides, message):
@@ -134,26 +121,39 @@ def test_bad_args_are_refused(overrides, message):
         _args(**overrides)
 
 
-def test_component_stores_cert_and_key_in_secrets_manager_and_reads_them_by_irsa(build):
-    rec = build(lambda: SidecarExample("side", _args(service_type="LoadBalancer")))
-    cert = rec.named("side-cert")
+def test_certificate_renewal_must_come_before_expiry(build):
+    import pulumi
+
+    with pytest.raises(ValueError, match="early_renewal_hours"):
+        certificate_and_key(
+            "c", "web.example.com", "side", pulumi.ResourceOptions(), early_renewal_hours=0
+        )
+
+
+def test_certificate_and_key_become_one_json_secret_value(build):
+    import pulumi
+
+    values = []
+
+    def make():
+        value = certificate_and_key("c", "web.example.com", "side", pulumi.ResourceOptions())
+        value.apply(values.append)
+
+    rec = build(make)
+    cert = rec.named("c-cert")
     assert cert.inputs["subject"]["commonName"] == "web.example.com"
+    assert cert.inputs["dnsNames"] == certificate_dns_names("web.example.com", "side")
     assert "server_auth" in cert.inputs["allowedUses"]
-    assert rec.named("side-key").inputs["algorithm"] == "ECDSA"
-    secret = rec.named("side-tls-secret-secret")
-    assert secret.inputs["name"] == "eks-dev-sidecar-example-tls"
-    assert secret.inputs["recoveryWindowInDays"] == 0
-    version = rec.named("side-tls-secret-value")
-    assert set(json.loads(version.inputs["secretString"])) == {"tls.crt", "tls.key"}
-    assert isinstance(version.secret_inputs["secretString"], dict)  # a Pulumi secret
-    policy = json.loads(rec.named("side-secrets-read-policy").inputs["policy"])
-    assert policy["Statement"][0]["Resource"] == [secret.outputs["arn"]]
-    sa = rec.named("side-secrets-irsa-sa")
-    assert sa.inputs["metadata"]["name"] == "web-tls"
-    spc = rec.named("side-secrets-class-spc")
-    assert spc.inputs["metadata"]["namespace"] == "side"
+    assert rec.named("c-key").inputs["algorithm"] == "ECDSA"
+    (value,) = values
+    assert set(json.loads(value)) == {"tls.crt", "tls.key"}
+
+
+def test_component_runs_the_pod_behind_a_service_with_its_configuration(build):
+    rec = build(lambda: SidecarExample("side", _args(service_type="LoadBalancer")))
     deployment = rec.named("side-deployment")
-    assert rec.depends_on(deployment, spc)
+    pod = deployment.inputs["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "web-tls"
     service = rec.named("side-service")
     pod_labels = deployment.inputs["spec"]["template"]["metadata"]["labels"]
     assert selects(service.inputs["spec"]["selector"], pod_labels)
@@ -166,20 +166,4 @@ def test_component_stores_cert_and_key_in_secrets_manager_and_reads_them_by_irsa
     )
     nginx_conf = rec.named("side-nginx-conf").inputs["data"]["nginx.conf"]
     assert "proxy_pass http://127.0.0.1:8081;" in nginx_conf
-    assert "replicas" not in secret.inputs or not secret.inputs["replicas"]
-    assert "failoverRegion" not in spc.inputs["spec"]["parameters"]
-
-
-def test_with_failover_the_tls_secret_is_replicated_and_read_from_either_region(build):
-    identity = dataclasses.replace(IDENTITY, failover_region="ap-southeast-2")
-    rec = build(lambda: SidecarExample("side", _args(identity=identity)))
-    secret = rec.named("side-tls-secret-secret")
-    assert secret.inputs["replicas"] == [{"region": "ap-southeast-2"}]
-    primary = secret.outputs["arn"]
-    policy = json.loads(rec.named("side-secrets-read-policy").inputs["policy"])
-    assert policy["Statement"][0]["Resource"] == [
-        primary,
-        primary.replace(":ap-southeast-1:", ":ap-southeast-2:"),
-    ]
-    spc = rec.named("side-secrets-class-spc")
-    assert spc.inputs["spec"]["parameters"]["failoverRegion"] == "ap-southeast-2"
+    assert rec.depends_on(deployment, rec.named("side-httpd-conf"))

@@ -1,0 +1,177 @@
+"""Settings of what every stack has: region, network, cluster, nodes, the CSI driver."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from components.modes import CapacityType, InstallMethod, NatGatewayMode
+from components.validation import check_one_architecture
+from components.versions import EKS_STANDARD_SUPPORT
+from stacks.config import rules
+from stacks.config.model import (
+    ClusterSettings,
+    NetworkSettings,
+    NodeGroupSettings,
+    SecretsStoreSettings,
+    Taint,
+)
+from stacks.config.reader import ConfigReader
+from stacks.protection import Protection, protection_for
+
+
+def parse_region(r: ConfigReader, raw_region: str | None) -> str:
+    region = raw_region or ""
+    if problem := rules.region(region):
+        r.problems.append(
+            f"aws:region = {region!r}: {problem} (pulumi config set aws:region ap-southeast-1)"
+        )
+    return region
+
+
+def parse_network(r: ConfigReader) -> NetworkSettings:
+    network = NetworkSettings(
+        vpc_cidr=r.string("vpcCidr", check=rules.vpc_cidr),
+        availability_zone_count=r.integer("availabilityZoneCount", minimum=2, maximum=3),
+        nat_gateway_mode=r.choice("natGatewayMode", NatGatewayMode),
+        existing_vpc_id=r.string(
+            "existingVpcId", check=rules.matches(rules.VPC_ID, "must be a VPC id like vpc-0abc1234")
+        ),
+        existing_public_subnet_ids=r.string_list(
+            "existingPublicSubnetIds",
+            check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
+        ),
+        existing_private_subnet_ids=r.string_list(
+            "existingPrivateSubnetIds",
+            check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
+        ),
+    )
+    if network.existing_vpc_id and len(network.existing_private_subnet_ids) < 2:
+        r.fail(
+            "existingPrivateSubnetIds",
+            list(network.existing_private_subnet_ids),
+            "needs at least two private subnets in different AZs when existingVpcId is set",
+        )
+    if not network.existing_vpc_id and (
+        network.existing_public_subnet_ids or network.existing_private_subnet_ids
+    ):
+        r.fail(
+            "existingVpcId",
+            "",
+            "must be set when existingPublicSubnetIds or existingPrivateSubnetIds are given",
+        )
+    return network
+
+
+def _kubernetes_version(r: ConfigReader, today: date) -> str:
+    version = r.string("kubernetesVersion")
+    supported = [v for v, end in EKS_STANDARD_SUPPORT.items() if end is None or end > today]
+    if version not in EKS_STANDARD_SUPPORT:
+        r.fail(
+            "kubernetesVersion",
+            version,
+            f"must be an EKS version in standard support: {', '.join(supported)}",
+        )
+    elif (end := EKS_STANDARD_SUPPORT[version]) is not None and end <= today:
+        r.fail(
+            "kubernetesVersion",
+            version,
+            f"left EKS standard support on {end.isoformat()}; choose {', '.join(supported)}",
+        )
+    return version
+
+
+def _admins(r: ConfigReader) -> tuple[str, ...]:
+    arns = r.string_list("adminPrincipalArns", check=rules.principal_arn)
+    seen: set[str] = set()
+    for arn in arns:
+        if arn in seen:
+            r.fail("adminPrincipalArns", arn, "is listed twice; EKS refuses a second access entry")
+        seen.add(arn)
+    return tuple(dict.fromkeys(arns))
+
+
+def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
+    return ClusterSettings(
+        name=r.string(
+            "clusterName",
+            check=rules.matches(
+                rules.CLUSTER_NAME,
+                "must start with a letter and hold at most 100 letters, digits or '-'",
+            ),
+        )
+        or f"eks-secrets-{stack}",
+        kubernetes_version=_kubernetes_version(r, today),
+        admin_principal_arns=_admins(r),
+        public_access_cidrs=r.string_list("publicAccessCidrs", check=rules.public_access_cidr),
+        enable_network_policy=r.boolean("enableNetworkPolicy"),
+    )
+
+
+def taint(text: str) -> Taint:
+    match = rules.TAINT.fullmatch(text)
+    assert match, text
+    return Taint(match.group(1), match.group(2) or "", match.group(3))
+
+
+def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
+    min_size = r.integer("nodeMinSize", minimum=0, maximum=450)
+    desired = r.integer("nodeDesiredSize", minimum=0, maximum=450)
+    max_size = r.integer("nodeMaxSize", minimum=1, maximum=450)
+    if not min_size <= desired <= max_size:
+        r.fail(
+            "nodeDesiredSize",
+            desired,
+            f"must satisfy nodeMinSize ({min_size}) <= nodeDesiredSize <= nodeMaxSize ({max_size})",
+        )
+    instance_types = r.string_list("nodeInstanceTypes", check=rules.instance_type)
+    if not instance_types and not r.problems_for("nodeInstanceTypes"):
+        r.fail("nodeInstanceTypes", [], "must list at least one instance type")
+    elif problem := check_one_architecture(instance_types):
+        r.fail("nodeInstanceTypes", list(instance_types), problem)
+    return NodeGroupSettings(
+        instance_types=instance_types or ("t3.medium",),
+        min_size=min_size,
+        desired_size=desired,
+        max_size=max_size,
+        disk_size_gib=r.integer("nodeDiskSizeGib", minimum=20, maximum=16384),
+        capacity_type=r.choice("nodeCapacityType", CapacityType),
+        labels=tuple(
+            (key, value)
+            for key, _, value in (
+                item.partition("=") for item in r.string_list("nodeLabels", check=rules.label)
+            )
+        ),
+        taints=tuple(taint(t) for t in r.string_list("nodeTaints", check=rules.taint)),
+        ssh_key_name=r.string(
+            "nodeSshKeyName",
+            check=rules.matches(rules.SSH_KEY_NAME, "must be an EC2 key pair name"),
+        ),
+    )
+
+
+def parse_secrets_store(r: ConfigReader, node_taints: tuple[Taint, ...]) -> SecretsStoreSettings:
+    extra = tuple(taint(t) for t in r.string_list("driverTolerations", check=rules.taint))
+    return SecretsStoreSettings(
+        enable_sync_secret=r.boolean("enableSyncSecret"),
+        enable_secret_rotation=r.boolean("enableSecretRotation"),
+        rotation_poll_interval=r.string("rotationPollInterval", check=rules.duration),
+        tolerations=tuple(dict.fromkeys([*node_taints, *extra])),
+        install_method=r.choice("secretsStoreInstallMethod", InstallMethod),
+    )
+
+
+def parse_protection(r: ConfigReader, stack: str) -> Protection:
+    recovery_days = r.integer("secretRecoveryWindowDays", minimum=0, maximum=30)
+    if 0 < recovery_days < 7:
+        r.fail("secretRecoveryWindowDays", recovery_days, "must be 0 (delete at once) or 7-30")
+        recovery_days = 7
+    return protection_for(
+        stack,
+        enable_resource_protection=r.boolean("enableResourceProtection"),
+        enable_cluster_deletion_protection=r.boolean("enableClusterDeletionProtection"),
+        secret_recovery_window_days=recovery_days,
+    )
+
+
+def parse_owner(r: ConfigReader) -> str:
+    return r.string("owner", check=rules.matches(rules.TAG_VALUE, "must be a valid AWS tag value"))

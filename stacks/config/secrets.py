@@ -1,0 +1,306 @@
+"""Settings of the secrets: the `secrets` list, their values, key, replicas and rotation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from components.modes import SecretType
+from components.secrets import SSM_PARAMETER_NAME
+from stacks.config import rules
+from stacks.config.model import JmesPathEntry, SecretSpec, SecretsStoreSettings
+from stacks.config.reader import ConfigReader, Fields
+
+SECRET_FIELDS = (
+    "name",
+    "type",
+    "description",
+    "existingArn",
+    "import",
+    "objectAlias",
+    "namespace",
+    "jmesPath",
+    "replicaRegions",
+    "rotationLambdaArn",
+    "rotationDays",
+    "rotationSchedule",
+)
+
+
+def _name(f: Fields, kind: SecretType) -> str | None:
+    name = f.string("name")
+    if kind == SecretType.SSM_PARAMETER:
+        if len(name) > 1011 or not SSM_PARAMETER_NAME.fullmatch(name):
+            f.fail(
+                "name",
+                name,
+                "must be an SSM parameter name: letters, digits, _ . - and / between levels",
+            )
+            return None
+    elif not rules.SECRET_NAME.fullmatch(name):
+        f.fail("name", name, "must be 1-512 letters, digits or /_+=.@-")
+        return None
+    return name
+
+
+def _existing_arn(f: Fields, kind: SecretType, region: str) -> str:
+    arn = f.string("existingArn")
+    if not arn:
+        return ""
+    pattern, what = {
+        SecretType.SECRETS_MANAGER: (rules.SECRET_ARN, "a Secrets Manager secret ARN"),
+        SecretType.SSM_PARAMETER: (rules.SSM_PARAMETER_ARN, "an SSM parameter ARN"),
+    }[kind]
+    match = pattern.fullmatch(arn)
+    if not match:
+        f.fail("existingArn", arn, f"must be {what}")
+        return ""
+    if match.group(1) != region:
+        f.fail(
+            "existingArn",
+            arn,
+            f"is in {match.group(1)}, not the stack's region {region}; ASCP reads in the "
+            f"cluster's region: replicate it to {region} and reference the replica's ARN",
+        )
+    return arn
+
+
+def _replica_regions(f: Fields, region: str, kind: SecretType, owned: bool) -> tuple[str, ...]:
+    if not f.item.get("replicaRegions"):
+        return ()
+    regions = f.strings("replicaRegions")
+    if kind != SecretType.SECRETS_MANAGER:
+        f.fail("replicaRegions", list(regions), "only Secrets Manager secrets replicate")
+        return ()
+    if not owned:
+        f.fail(
+            "replicaRegions",
+            list(regions),
+            "a referenced secret is never changed; set import: true to replicate it",
+        )
+        return ()
+    good: list[str] = []
+    for index, name in enumerate(regions):
+        where = f"replicaRegions[{index}]"
+        if problem := rules.region(name):
+            f.fail(where, name, problem)
+        elif name == region:
+            f.fail(where, name, "is the stack's own region (aws:region)")
+        elif name in good:
+            f.fail(where, name, "is listed twice")
+        else:
+            good.append(name)
+    return tuple(good)
+
+
+def _rotation(f: Fields, kind: SecretType, owned: bool) -> tuple[str, int, str]:
+    lambda_arn = f.string("rotationLambdaArn")
+    days = f.item.get("rotationDays", 0)
+    schedule = f.string("rotationSchedule")
+    if not (lambda_arn or days or schedule):
+        return "", 0, ""
+    before = len(f.r.problems)
+    if kind != SecretType.SECRETS_MANAGER:
+        f.fail("rotationLambdaArn", lambda_arn, "only Secrets Manager secrets rotate")
+    elif not owned:
+        f.fail(
+            "rotationLambdaArn",
+            lambda_arn,
+            "a referenced secret is never changed; set import: true to rotate it here",
+        )
+    if not rules.LAMBDA_ARN.fullmatch(lambda_arn):
+        f.fail(
+            "rotationLambdaArn",
+            lambda_arn,
+            "rotation needs the ARN of your rotation Lambda, "
+            "e.g. arn:aws:lambda:ap-southeast-1:123456789012:function:rotate-db",
+        )
+    if bool(days) == bool(schedule):
+        f.fail(
+            "rotationDays", days, "give exactly one of rotationDays (1-1000) or rotationSchedule"
+        )
+    elif days and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 1000):
+        f.fail("rotationDays", days, "must be a whole number of days between 1 and 1000")
+    elif schedule and not rules.ROTATION_SCHEDULE.fullmatch(schedule):
+        f.fail(
+            "rotationSchedule",
+            schedule,
+            "must be rate(N hours|days) or cron(...), e.g. rate(30 days)",
+        )
+    if len(f.r.problems) > before:
+        return "", 0, ""
+    return lambda_arn, int(days or 0), schedule
+
+
+def _jmes_path(f: Fields, first_file: str) -> tuple[JmesPathEntry, ...]:
+    entries = []
+    files = {first_file}
+    for j, entry in enumerate(f.mappings("jmesPath")):
+        where = f"jmesPath[{j}]"
+        path, alias = entry.get("path"), entry.get("objectAlias")
+        if not path or not alias:
+            f.fail(where, entry, "needs both path and objectAlias")
+        elif problem := rules.file_name(str(alias)):
+            f.fail(f"{where}.objectAlias", alias, problem)
+        elif alias in files:
+            f.fail(f"{where}.objectAlias", alias, "collides with another file name")
+        else:
+            files.add(str(alias))
+            entries.append(JmesPathEntry(str(path), str(alias)))
+    return tuple(entries)
+
+
+def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec | None:
+    f = Fields(r, f"secrets[{index}]", item, SECRET_FIELDS)
+    kind = f.choice("type", SecretType, SecretType.SECRETS_MANAGER)
+    name = _name(f, kind)
+    if name is None:
+        return None
+    arn = _existing_arn(f, kind, region)
+    adopt = f.boolean("import")
+    if adopt and (not arn or kind != SecretType.SECRETS_MANAGER):
+        f.fail("import", adopt, "needs existingArn of a Secrets Manager secret")
+        adopt = False
+    elif adopt and arn.split(":secret:", 1)[-1].rsplit("-", 1)[0] != name:
+        f.fail(
+            "import", adopt, f"the secret in existingArn is not named {name!r}; name must match it"
+        )
+    owned = not arn or adopt
+    namespace = f.string("namespace", check=rules.namespace)
+    if namespace and not owned:
+        f.fail(
+            "namespace",
+            namespace,
+            "cannot tag a referenced secret (it is never changed); tag it yourself with "
+            "kubernetes-namespace, or set import: true",
+        )
+        namespace = ""
+    rotation = _rotation(f, kind, owned)
+    spec = SecretSpec(
+        name=name,
+        type=kind,
+        description=f.string("description"),
+        existing_arn=arn,
+        import_existing=adopt,
+        object_alias=f.string("objectAlias", check=rules.file_name),
+        jmes_path=(),
+        namespace=namespace,
+        replica_regions=_replica_regions(f, region, kind, owned),
+        rotation_lambda_arn=rotation[0],
+        rotation_days=rotation[1],
+        rotation_schedule=rotation[2],
+    )
+    return replace(spec, jmes_path=_jmes_path(f, spec.file_names[0]))
+
+
+def parse_secrets(r: ConfigReader, region: str) -> tuple[SecretSpec, ...]:
+    specs: list[SecretSpec] = []
+    for index, item in enumerate(r.yaml_list("secrets")):
+        spec = _secret(r, index, item, region)
+        if spec is None:
+            continue
+        if any(s.name == spec.name for s in specs):
+            r.fail(
+                f"secrets[{index}].name", spec.name, "is listed twice; secret names must be unique"
+            )
+            continue
+        specs.append(spec)
+    return tuple(specs)
+
+
+def check_secret_values(r: ConfigReader, secrets: tuple[SecretSpec, ...]) -> None:
+    """Every created secret needs a value; a value itself never appears in a message."""
+    needed = [s.name for s in secrets if s.is_created]
+    if not needed:
+        return
+    raw = r.raw("secretValues")
+    key = r.key("secretValues")
+    hint = (
+        "run: pulumi config set --secret secretValues "
+        '\'{"<secret name>": {"username": "...", "password": "..."}}\''
+    )
+    if raw is None:
+        r.problems.append(f"{key} is not set; {hint}")
+        return
+    try:
+        values = json.loads(raw)
+    except json.JSONDecodeError:
+        values = None
+    if not isinstance(values, dict):
+        r.problems.append(f"{key} (value hidden) is not a JSON object; {hint}")
+        return
+    for name in needed:
+        if name not in values or values[name] in ("", None, {}):
+            r.problems.append(f"{key} has no value for secret {name!r}; {hint}")
+        elif not isinstance(values[name], (str, dict)):
+            r.problems.append(
+                f"{key} value for {name!r} (hidden) must be a string or a JSON object"
+            )
+    known = {s.name for s in secrets}
+    for name in values:
+        if name not in known:
+            r.problems.append(f"{key} has a value for {name!r}, which is not in the secrets list")
+
+
+def parse_secrets_kms_key(r: ConfigReader, region: str, secrets: tuple[SecretSpec, ...]) -> str:
+    value = r.string("secretsKmsKey")
+    if value in ("none", "create"):
+        return value
+    match = rules.KMS_KEY_ARN.fullmatch(value)
+    if not match:
+        r.fail("secretsKmsKey", value, "must be none, create, or a KMS key ARN")
+        return "none"
+    if match.group(1) != region:
+        r.fail("secretsKmsKey", value, f"must be a key in the stack's region {region}")
+    if not match.group(2).startswith("mrk-") and any(s.replica_regions for s in secrets):
+        r.fail(
+            "secretsKmsKey",
+            value,
+            "secrets with replicaRegions need a multi-Region key (key/mrk-...) replicated to "
+            "those regions, or secretsKmsKey: create",
+        )
+    return value
+
+
+def parse_failover_region(r: ConfigReader, region: str) -> str:
+    value = r.string("failoverRegion", check=rules.region)
+    if value and value == region:
+        r.fail("failoverRegion", value, "must differ from aws:region")
+        return ""
+    return value
+
+
+def _rotation_period_seconds(spec: SecretSpec) -> int | None:
+    """The rotation period, or None for cron schedules (not reduced to one period)."""
+    if spec.rotation_days:
+        return spec.rotation_days * 86400
+    match = rules.ROTATION_SCHEDULE.fullmatch(spec.rotation_schedule)
+    if match and match.group(1):
+        return int(match.group(1)) * (3600 if match.group(2).startswith("hour") else 86400)
+    return None
+
+
+def check_rotation(
+    r: ConfigReader, secrets: tuple[SecretSpec, ...], store: SecretsStoreSettings
+) -> None:
+    """A rotating secret is pointless to pods unless the driver re-reads it, often enough."""
+    rotating = [s for s in secrets if s.rotates]
+    if rotating and not store.enable_secret_rotation:
+        r.fail(
+            "enableSecretRotation",
+            False,
+            f"secret(s) {[s.name for s in rotating]} rotate; set enableSecretRotation: true "
+            "so mounted files follow the new value",
+        )
+        return
+    if r.problems_for("rotationPollInterval"):
+        return
+    poll = rules.duration_seconds(store.rotation_poll_interval)
+    for spec in rotating:
+        period = _rotation_period_seconds(spec)
+        if period is not None and poll >= period:
+            r.fail(
+                "rotationPollInterval",
+                store.rotation_poll_interval,
+                f"must be shorter than the rotation period of secret {spec.name!r}",
+            )

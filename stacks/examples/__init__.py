@@ -1,0 +1,31 @@
+"""The pattern examples, one module each, found by name: adding one is adding its module
+(plus its test and docs), nothing else in the stack.
+
+Each module has `Settings` (frozen; `enabled`, `namespaces()`, `reads()`), `parse(r,
+secrets) -> Settings` and `deploy(platform, settings) -> Deployed`, and builds itself as
+one App (stacks/app.py) with its workload beneath it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What an example adds to the stack outputs `exampleNamespaces` and
+    `exampleVerifyCommands`, keyed by the example's output name."""
+
+    namespaces: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, str] = field(default_factory=dict)
+
+
+def modules() -> dict[str, ModuleType]:
+    """Every example module of this package, by module name, in name order."""
+    return {
+        info.name: importlib.import_module(f"{__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+    }

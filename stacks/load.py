@@ -1,0 +1,157 @@
+"""Loads a stack's config: every rule of every key, all problems in one error, before any
+resource exists. The only caller of the config layer's parsers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from components.modes import IdentityMode
+from components.pod_identity import check_pod_identity_version
+from stacks.config import schema
+from stacks.config.apps import parse_apps
+from stacks.config.infrastructure import (
+    parse_cluster,
+    parse_network,
+    parse_nodegroup,
+    parse_owner,
+    parse_protection,
+    parse_region,
+    parse_secrets_store,
+)
+from stacks.config.model import (
+    AppSettings,
+    ClusterSettings,
+    ExampleSettings,
+    SecretRead,
+    SecretSpec,
+    StackConfig,
+)
+from stacks.config.reader import ConfigError, ConfigReader, RawGetter
+from stacks.config.secrets import (
+    check_rotation,
+    check_secret_values,
+    parse_failover_region,
+    parse_secrets,
+    parse_secrets_kms_key,
+)
+from stacks.examples import modules
+
+
+def _check_namespaces(
+    r: ConfigReader, apps: tuple[AppSettings, ...], examples: dict[str, ExampleSettings]
+) -> None:
+    """Every app and enabled example owns its namespaces alone: two would fight over one
+    quota, one set of policies and one Pod Security level. Examples claim first: one of
+    theirs may hold an add-on (the adapter's Prometheus) that an app must not share."""
+    claims: list[tuple[str, str]] = []
+    for settings in examples.values():
+        if settings.enabled:
+            claims.extend(settings.namespaces())
+    claims.extend((a.namespace, f"{a.where}.namespace") for a in apps)
+    owner: dict[str, str] = {}
+    for namespace, key in claims:
+        if namespace in owner:
+            r.fail(key, namespace, f"is already used by {owner[namespace]}; pick another namespace")
+        else:
+            owner[namespace] = key
+
+
+def _check_reads(
+    r: ConfigReader,
+    region: str,
+    cluster: ClusterSettings,
+    secrets: tuple[SecretSpec, ...],
+    reads: list[SecretRead],
+    failover_region: str,
+) -> None:
+    """What each workload reads must be mountable together, reachable by its identity, and
+    (with failover) replicated to the failover region."""
+    by_name = {s.name: s for s in secrets}
+    if any(w.identity != IdentityMode.IRSA for w in reads):
+        if problem := check_pod_identity_version(cluster.kubernetes_version):
+            r.fail("kubernetesVersion", cluster.kubernetes_version, problem)
+        if region.startswith("cn-"):
+            r.problems.append(
+                f"aws:region = {region!r}: EKS Pod Identity is not available in the China "
+                "regions; use identity irsa"
+            )
+    for w in reads:
+        specs = [by_name[n] for n in w.secret_names if n in by_name]
+        files = [f for s in specs for f in s.file_names]
+        collisions = sorted({f for f in files if files.count(f) > 1})
+        if collisions:
+            r.fail(
+                w.key,
+                list(w.secret_names),
+                f"mounted file names collide: {collisions}; give the secrets distinct "
+                "objectAlias or jmesPath objectAlias values",
+            )
+        for spec in specs:
+            if w.identity == IdentityMode.POD_IDENTITY_ABAC and (
+                spec.is_parameter or not spec.is_owned or spec.namespace != w.namespace
+            ):
+                r.fail(
+                    w.key,
+                    spec.name,
+                    "pod-identity-abac reads only Secrets Manager secrets this stack creates "
+                    f"or imports, tagged with the workload's namespace: set "
+                    f"namespace: {w.namespace} on secret {spec.name!r}",
+                )
+            if failover_region and failover_region not in spec.replica_regions:
+                r.fail(
+                    "failoverRegion",
+                    failover_region,
+                    f"secret {spec.name!r} (read by {w.key}) is not replicated there; add "
+                    f"{failover_region} to its replicaRegions",
+                )
+
+
+def load(
+    get_raw: RawGetter,
+    *,
+    stack: str,
+    keys: Iterable[str] = (),
+    today: date | None = None,
+) -> StackConfig:
+    """Parses and validates the whole stack config; raises ConfigError listing every problem.
+    `keys` are every config key the stack sets: undeclared ones are refused."""
+    r = ConfigReader(get_raw)
+    r.problems.extend(schema.undeclared(keys))
+    region = parse_region(r, get_raw("aws:region"))
+    network = parse_network(r)
+    cluster = parse_cluster(r, stack, today or date.today())
+    nodegroup = parse_nodegroup(r)
+    secrets = parse_secrets(r, region)
+    check_secret_values(r, secrets)
+    secrets_store = parse_secrets_store(r, nodegroup.taints)
+    check_rotation(r, secrets, secrets_store)
+    apps = parse_apps(r, secrets, secrets_store.enable_sync_secret)
+    examples: dict[str, ExampleSettings] = {
+        name: module.parse(r, secrets) for name, module in modules().items()
+    }
+    secrets_kms_key = parse_secrets_kms_key(r, region, secrets)
+    failover_region = parse_failover_region(r, region)
+    _check_namespaces(r, apps, examples)
+    protection = parse_protection(r, stack)
+    owner = parse_owner(r)
+    config = StackConfig(
+        project=schema.PROJECT,
+        stack=stack,
+        region=region,
+        network=network,
+        cluster=cluster,
+        nodegroup=nodegroup,
+        secrets=secrets,
+        secrets_store=secrets_store,
+        apps=apps,
+        examples=examples,
+        owner=owner,
+        secrets_kms_key=secrets_kms_key,
+        failover_region=failover_region,
+        protection=protection,
+    )
+    _check_reads(r, region, cluster, secrets, config.reads, failover_region)
+    if r.problems:
+        raise ConfigError(r.problems)
+    return config

@@ -1,0 +1,79 @@
+"""Loading a stack's config in tests: a stack file with overrides, a value for every secret
+it creates, every problem returned."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks.config.model import StackConfig
+from stacks.config.reader import ConfigError
+from stacks.load import load
+from tools.pulumi_mocks import PROJECT, stack_config
+
+NS = PROJECT
+TODAY = date(2026, 11, 21)
+LAMBDA = "arn:aws:lambda:ap-southeast-1:123456789012:function:rotate-db"
+
+
+def key(name: str) -> str:
+    return f"{NS}:{name}"
+
+
+def stack_secrets(stack: str = "dev") -> list[dict[str, Any]]:
+    return yaml.safe_load(stack_config(stack)[key("secrets")])
+
+
+def stack_apps(stack: str = "dev") -> list[dict[str, Any]]:
+    return yaml.safe_load(stack_config(stack)[key("apps")])
+
+
+def raw_config(
+    overrides: dict[str, Any] | None = None,
+    *,
+    stack: str = "dev",
+    secrets: list[dict[str, Any]] | None = None,
+    apps: list[dict[str, Any]] | None = None,
+) -> dict[str, str]:
+    """The stack file's config with `overrides`; `secrets` and `apps` replace those lists
+    (as YAML), and every created secret gets a value unless `secretValues` is overridden."""
+    values: dict[str, Any] = {}
+    if secrets is not None:
+        values[key("secrets")] = yaml.safe_dump(secrets)
+    if apps is not None:
+        values[key("apps")] = yaml.safe_dump(apps)
+    values.update(overrides or {})
+    if key("secretValues") not in values:
+        try:
+            listed = yaml.safe_load(
+                values.get(key("secrets")) or stack_config(stack)[key("secrets")]
+            )
+        except yaml.YAMLError:
+            listed = []
+        values[key("secretValues")] = json.dumps(
+            {
+                s["name"]: f"test-value-of-{s['name']}"
+                for s in (listed if isinstance(listed, list) else [])
+                if isinstance(s, dict) and "name" in s and not s.get("existingArn")
+            }
+        )
+    return stack_config(stack, values)
+
+
+def load_config(overrides=None, *, stack="dev", today=TODAY, **lists) -> StackConfig:
+    raw = raw_config(overrides, stack=stack, **lists)
+    return load(raw.get, stack=stack, keys=list(raw), today=today)
+
+
+def problems(overrides=None, *, stack="dev", today=TODAY, **lists) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(overrides, stack=stack, today=today, **lists)
+    return caught.value.problems
+
+
+def has(found: list[str], message: str) -> None:
+    assert any(message in p for p in found), "\n".join(found)

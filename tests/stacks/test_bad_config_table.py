@@ -1,0 +1,681 @@
+"""A table of bad configurations, each with the message a user gets: which key, which value,
+what is allowed. Every one fails in the config layer, before any resource exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.stacks.configs import LAMBDA, NS, key, problems, stack_apps, stack_secrets
+from tools.pulumi_mocks import Recorder, run_program
+
+SECRETS = stack_secrets()
+APPS = stack_apps()
+N = len(SECRETS)
+"""Index of a secret added after dev's own."""
+A = len(APPS)
+"""Index of an app added after dev's own."""
+SM_ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:x-AbCdEf"
+SINGLE_KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def c(message: str, overrides: dict[str, Any] | None = None, **lists: Any):
+    """One case: config overrides (short keys get the project namespace), optional `secret`
+    or `app` appended to dev's lists, and the expected message."""
+    given = {(k if ":" in k else key(k)): v for k, v in (overrides or {}).items()}
+    if "secret" in lists:
+        lists["secrets"] = [*SECRETS, lists.pop("secret")]
+    if "app" in lists:
+        lists["apps"] = [*APPS, lists.pop("app")]
+    return pytest.param(given, lists, message, id=message[:60])
+
+
+def k(name: str) -> str:
+    return f"{NS}:{name}"
+
+
+CASES = [
+    # --- region -----------------------------------------------------------------------
+    c(
+        "aws:region = 'mars-north-1': must be an AWS region the AWS SDK knows",
+        {"aws:region": "mars-north-1"},
+    ),
+    c(
+        "aws:region = 'us-east-9': must be an AWS region the AWS SDK knows",
+        {"aws:region": "us-east-9"},
+    ),
+    c("aws:region = '': must be an AWS region the AWS SDK knows", {"aws:region": ""}),
+    c(f"{k('failoverRegion')} = 'moon-1': must be an AWS region", {"failoverRegion": "moon-1"}),
+    c(
+        f"{k('failoverRegion')} = 'ap-southeast-1': must differ from aws:region",
+        {"failoverRegion": "ap-southeast-1"},
+    ),
+    c(
+        f"{k('failoverRegion')} = 'ap-southeast-2': secret 'demo-app-credentials' (read by apps[0].secrets) is not replicated there",
+        {"failoverRegion": "ap-southeast-2"},
+    ),
+    # --- network ----------------------------------------------------------------------
+    c(f"{k('vpcCidr')} = '10.0.0.0/33': must be an IPv4 CIDR block", {"vpcCidr": "10.0.0.0/33"}),
+    c(
+        f"{k('vpcCidr')} = '10.0.0.0/24': prefix length must be between /16 and /20",
+        {"vpcCidr": "10.0.0.0/24"},
+    ),
+    c(f"{k('vpcCidr')} = 'fd00::/16': must be an IPv4 CIDR block", {"vpcCidr": "fd00::/16"}),
+    c(f"{k('vpcCidr')} = '10.0.0.1/16': must be an IPv4 CIDR block", {"vpcCidr": "10.0.0.1/16"}),
+    c(f"{k('availabilityZoneCount')} = 4: must be between 2 and 3", {"availabilityZoneCount": "4"}),
+    c(f"{k('availabilityZoneCount')} = 1: must be between 2 and 3", {"availabilityZoneCount": "1"}),
+    c(
+        f"{k('availabilityZoneCount')} = 'two': must be a whole number",
+        {"availabilityZoneCount": "two"},
+    ),
+    c(f"{k('natGatewayMode')} = 'none': must be one of single, per-az", {"natGatewayMode": "none"}),
+    c(
+        f"{k('existingVpcId')} = 'vpc-xyz': must be a VPC id like vpc-0abc1234",
+        {"existingVpcId": "vpc-xyz"},
+    ),
+    c(
+        f"{k('existingVpcId')} = '': must be set when existingPublicSubnetIds or existingPrivateSubnetIds are given",
+        {"existingPrivateSubnetIds": '["subnet-0abc12345", "subnet-0abc12346"]'},
+    ),
+    c(
+        f"{k('existingPrivateSubnetIds')} = ['subnet-0abc12345']: needs at least two private subnets",
+        {"existingVpcId": "vpc-0abc12345", "existingPrivateSubnetIds": '["subnet-0abc12345"]'},
+    ),
+    c(
+        f"{k('existingPublicSubnetIds')}[0] = 'sub-1': must be a subnet id like subnet-0abc1234",
+        {"existingPublicSubnetIds": '["sub-1"]'},
+    ),
+    # --- cluster ----------------------------------------------------------------------
+    c(f"{k('clusterName')} = '1cluster': must start with a letter", {"clusterName": "1cluster"}),
+    c(
+        f"{k('clusterName')} = 'my_cluster': must start with a letter",
+        {"clusterName": "my_cluster"},
+    ),
+    c(
+        f"{k('kubernetesVersion')} = '1.29': must be an EKS version in standard support: 1.34, 1.35, 1.36",
+        {"kubernetesVersion": "1.29"},
+    ),
+    c(
+        f"{k('kubernetesVersion')} = 'latest': must be an EKS version",
+        {"kubernetesVersion": "latest"},
+    ),
+    c(
+        f"{k('adminPrincipalArns')}[0] = 'admin': must be an IAM role or user ARN",
+        {"adminPrincipalArns": '["admin"]'},
+    ),
+    c(
+        f"{k('adminPrincipalArns')} = 'arn:aws:iam::123456789012:role/Admin': is listed twice",
+        {
+            "adminPrincipalArns": '["arn:aws:iam::123456789012:role/Admin", "arn:aws:iam::123456789012:role/Admin"]'
+        },
+    ),
+    c(
+        f"{k('adminPrincipalArns')}[0] = 'arn:aws:sts::123456789012:assumed-role/Admin/alice': is an STS "
+        "session, which ends within hours; give the role itself, arn:aws:iam::123456789012:role/Admin",
+        {"adminPrincipalArns": '["arn:aws:sts::123456789012:assumed-role/Admin/alice"]'},
+    ),
+    c(
+        f"{k('adminPrincipalArns')}[0] = 'arn:aws:iam::123456789012:group/Admins': must be an IAM role or user ARN",
+        {"adminPrincipalArns": '["arn:aws:iam::123456789012:group/Admins"]'},
+    ),
+    c(
+        f"{k('publicAccessCidrs')}[0] = '0.0.0.0/0': would open the API endpoint to the whole internet",
+        {"publicAccessCidrs": '["0.0.0.0/0"]'},
+    ),
+    c(
+        f"{k('publicAccessCidrs')}[0] = '::/0': would open the API endpoint to the whole internet",
+        {"publicAccessCidrs": '["::/0"]'},
+    ),
+    c(
+        f"{k('publicAccessCidrs')}[0] = '10.0.0.1/8': must be an IPv4 or IPv6 CIDR block",
+        {"publicAccessCidrs": '["10.0.0.1/8"]'},
+    ),
+    c(
+        f"{k('publicAccessCidrs')} = '203.0.113.0/24': must be a list of strings",
+        {"publicAccessCidrs": "203.0.113.0/24"},
+    ),
+    c(
+        f"{k('enableNetworkPolicy')} = 'maybe': must be true or false",
+        {"enableNetworkPolicy": "maybe"},
+    ),
+    c(
+        f"{k('enableClusterDeletionProtection')} = '1': must be true or false",
+        {"enableClusterDeletionProtection": "1"},
+    ),
+    # --- nodes ------------------------------------------------------------------------
+    c(
+        f"{k('nodeInstanceTypes')}[0] = 't3medium': must be an EC2 instance type like t3.medium",
+        {"nodeInstanceTypes": '["t3medium"]'},
+    ),
+    c(
+        f"{k('nodeInstanceTypes')}[0] = 'zz9.large': has no EC2 instance family 'zz9'",
+        {"nodeInstanceTypes": '["zz9.large"]'},
+    ),
+    c(
+        f"{k('nodeInstanceTypes')}[1] = 'm99.large': has no EC2 instance family 'm99'",
+        {"nodeInstanceTypes": '["t3.large", "m99.large"]'},
+    ),
+    c(
+        f"{k('nodeInstanceTypes')} = []: must list at least one instance type",
+        {"nodeInstanceTypes": "[]"},
+    ),
+    c(
+        f"{k('nodeInstanceTypes')} = ['t3.large', 'm7g.large']: mixes CPU architectures (arm64: m7g.large; x86_64: t3.large)",
+        {"nodeInstanceTypes": '["t3.large", "m7g.large"]'},
+    ),
+    c(
+        f"{k('nodeInstanceTypes')} = ['c6gn.xlarge', 'c6i.xlarge']: mixes CPU architectures",
+        {"nodeInstanceTypes": '["c6gn.xlarge", "c6i.xlarge"]'},
+    ),
+    c(f"{k('nodeMinSize')} = -1: must be between 0 and 450", {"nodeMinSize": "-1"}),
+    c(f"{k('nodeMaxSize')} = 0: must be between 1 and 450", {"nodeMaxSize": "0"}),
+    c(
+        f"{k('nodeDesiredSize')} = 2: must satisfy nodeMinSize (3) <= nodeDesiredSize <= nodeMaxSize (4)",
+        {"nodeMinSize": "3", "nodeDesiredSize": "2", "nodeMaxSize": "4"},
+    ),
+    c(f"{k('nodeDiskSizeGib')} = 8: must be between 20 and 16384", {"nodeDiskSizeGib": "8"}),
+    c(
+        f"{k('nodeCapacityType')} = 'RESERVED': must be one of ON_DEMAND, SPOT",
+        {"nodeCapacityType": "RESERVED"},
+    ),
+    c(
+        f"{k('nodeLabels')}[0] = 'no-equals-sign': must look like key=value",
+        {"nodeLabels": '["no-equals-sign"]'},
+    ),
+    c(
+        f"{k('nodeLabels')}[0] = 'bad key=x': must look like key=value",
+        {"nodeLabels": '["bad key=x"]'},
+    ),
+    c(
+        f"{k('nodeTaints')}[0] = 'dedicated=apps:Sometimes': effect must be one of NoSchedule",
+        {"nodeTaints": '["dedicated=apps:Sometimes"]'},
+    ),
+    c(
+        f"{k('nodeTaints')}[0] = 'dedicated': must look like key=value:Effect",
+        {"nodeTaints": '["dedicated"]'},
+    ),
+    c(
+        f"{k('nodeSshKeyName')} = 'key|pair': must be an EC2 key pair name",
+        {"nodeSshKeyName": "key|pair"},
+    ),
+    # --- protection and tags ----------------------------------------------------------
+    c(
+        f"{k('secretRecoveryWindowDays')} = 3: must be 0 (delete at once) or 7-30",
+        {"secretRecoveryWindowDays": "3"},
+    ),
+    c(
+        f"{k('secretRecoveryWindowDays')} = 31: must be between 0 and 30",
+        {"secretRecoveryWindowDays": "31"},
+    ),
+    c(
+        f"{k('enableResourceProtection')} = 'yes': must be true or false",
+        {"enableResourceProtection": "yes"},
+    ),
+    c(f"{k('owner')} = 'team|a': must be a valid AWS tag value", {"owner": "team|a"}),
+    # --- the secrets list -------------------------------------------------------------
+    c(f"{k('secrets')} = '<yaml>': must be a YAML list of mappings", {"secrets": "- [unclosed"}),
+    c(f"{k('secrets')} = ['a']: must be a YAML list of mappings", {"secrets": "- a"}),
+    c(
+        f"{k('secrets')}[{N}] = ['ttl']: unknown field(s); allowed: name, type",
+        secret={"name": "x", "ttl": 3},
+    ),
+    c(
+        f"{k('secrets')}[{N}].type = 'vault': must be one of secretsmanager, ssmparameter",
+        secret={"name": "x", "type": "vault"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'a b': must be 1-512 letters, digits or /_+=.@-",
+        secret={"name": "a b"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'redis-password': is listed twice",
+        secret={"name": "redis-password"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'team a': must be an SSM parameter name",
+        secret={"name": "team a", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].existingArn = 'not-an-arn': must be a Secrets Manager secret ARN",
+        secret={"name": "x", "existingArn": "not-an-arn"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].existingArn = 'arn:aws:secretsmanager:x': must be an SSM parameter ARN",
+        secret={"name": "/p", "type": "ssmparameter", "existingArn": "arn:aws:secretsmanager:x"},
+    ),
+    c(
+        "is in eu-west-1, not the stack's region ap-southeast-1; ASCP reads in the cluster's region: "
+        "replicate it to ap-southeast-1 and reference the replica's ARN",
+        secret={
+            "name": "x",
+            "existingArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
+        },
+    ),
+    c(
+        f"{k('secrets')}[{N}].existingArn = 'arn:aws:ssm:us-east-1:123456789012:parameter/p': is in us-east-1",
+        secret={
+            "name": "/p",
+            "type": "ssmparameter",
+            "existingArn": "arn:aws:ssm:us-east-1:123456789012:parameter/p",
+        },
+    ),
+    c(
+        f"{k('secrets')}[{N}].import = True: needs existingArn of a Secrets Manager secret",
+        secret={"name": "x", "import": True},
+    ),
+    c(
+        f"{k('secrets')}[{N}].import = True: the secret in existingArn is not named 'y'",
+        secret={"name": "y", "import": True, "existingArn": SM_ARN},
+    ),
+    c(
+        f"{k('secrets')}[{N}].import = 'yes': must be true or false",
+        secret={"name": "x", "import": "yes"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].objectAlias = '.': must be a file name",
+        secret={"name": "x", "objectAlias": "."},
+    ),
+    c(
+        f"{k('secrets')}[{N}].objectAlias = '..': must be a file name",
+        secret={"name": "x", "objectAlias": ".."},
+    ),
+    c(
+        f"{k('secrets')}[{N}].objectAlias = 'a/b': must be a file name",
+        secret={"name": "x", "objectAlias": "a/b"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].jmesPath[0].objectAlias = '..': must be a file name",
+        secret={"name": "x", "jmesPath": [{"path": "a", "objectAlias": ".."}]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].jmesPath[0] = {{'path': 'a'}}: needs both path and objectAlias",
+        secret={"name": "x", "jmesPath": [{"path": "a"}]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].jmesPath[1].objectAlias = 'f': collides with another file name",
+        secret={
+            "name": "x",
+            "jmesPath": [{"path": "a", "objectAlias": "f"}, {"path": "b", "objectAlias": "f"}],
+        },
+    ),
+    c(
+        f"{k('secrets')}[{N}].namespace = 'Team_A': must be a DNS-1123 label",
+        secret={"name": "x", "namespace": "Team_A"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].namespace = 'kube-system': belongs to the system",
+        secret={"name": "x", "namespace": "kube-system"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].namespace = 'team-a': cannot tag a referenced secret",
+        secret={"name": "x", "namespace": "team-a", "existingArn": SM_ARN},
+    ),
+    c(
+        f"{k('secrets')}[{N}].replicaRegions = ['ap-southeast-2']: only Secrets Manager secrets replicate",
+        secret={"name": "/p", "type": "ssmparameter", "replicaRegions": ["ap-southeast-2"]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].replicaRegions = ['eu-west-1']: a referenced secret is never changed",
+        secret={"name": "x", "existingArn": SM_ARN, "replicaRegions": ["eu-west-1"]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].replicaRegions[0] = 'ap-southeast-1': is the stack's own region",
+        secret={"name": "x", "replicaRegions": ["ap-southeast-1"]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].replicaRegions[0] = 'mars-1': must be an AWS region",
+        secret={"name": "x", "replicaRegions": ["mars-1"]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].replicaRegions[1] = 'eu-west-1': is listed twice",
+        secret={"name": "x", "replicaRegions": ["eu-west-1", "eu-west-1"]},
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationLambdaArn = '': rotation needs the ARN of your rotation Lambda",
+        secret={"name": "x", "rotationDays": 30},
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationDays = 0: give exactly one of rotationDays (1-1000) or rotationSchedule",
+        secret={"name": "x", "rotationLambdaArn": LAMBDA},
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationDays = 2000: must be a whole number of days between 1 and 1000",
+        secret={"name": "x", "rotationLambdaArn": LAMBDA, "rotationDays": 2000},
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationSchedule = 'every day': must be rate(N hours|days) or cron(...)",
+        secret={"name": "x", "rotationLambdaArn": LAMBDA, "rotationSchedule": "every day"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationLambdaArn = '{LAMBDA}': only Secrets Manager secrets rotate",
+        secret={
+            "name": "/p",
+            "type": "ssmparameter",
+            "rotationLambdaArn": LAMBDA,
+            "rotationDays": 1,
+        },
+    ),
+    c(
+        f"{k('secrets')}[{N}].rotationLambdaArn = '{LAMBDA}': a referenced secret is never changed",
+        secret={"name": "x", "existingArn": SM_ARN, "rotationLambdaArn": LAMBDA, "rotationDays": 1},
+    ),
+    # --- secret values (never echoed) -------------------------------------------------
+    c(f"{k('secretValues')} (value hidden) is not a JSON object", {"secretValues": "not json"}),
+    c(f"{k('secretValues')} (value hidden) is not a JSON object", {"secretValues": '["a"]'}),
+    c(
+        f"{k('secretValues')} has no value for secret 'redis-password'",
+        {"secretValues": '{"demo-app-credentials": "a", "demo-podid-credentials": "b"}'},
+    ),
+    c(
+        f"{k('secretValues')} value for 'redis-password' (hidden) must be a string or a JSON object",
+        {
+            "secretValues": '{"demo-app-credentials": "a", "demo-podid-credentials": "b", "redis-password": 7}'
+        },
+    ),
+    c(
+        f"{k('secretValues')} has a value for 'stale', which is not in the secrets list",
+        {
+            "secretValues": '{"demo-app-credentials": "a", "demo-podid-credentials": "b", "redis-password": "c", "stale": "d"}'
+        },
+    ),
+    # --- keys and the driver ------------------------------------------------------------
+    c(
+        f"{k('secretsKmsKey')} = 'aws/secretsmanager': must be none, create, or a KMS key ARN",
+        {"secretsKmsKey": "aws/secretsmanager"},
+    ),
+    c(
+        "must be a key in the stack's region ap-southeast-1",
+        {
+            "secretsKmsKey": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        },
+    ),
+    c(
+        f"{k('secretsKmsKey')} = '{SINGLE_KEY}': secrets with replicaRegions need a multi-Region key",
+        {"secretsKmsKey": SINGLE_KEY},
+        secret={"name": "x", "replicaRegions": ["ap-southeast-2"]},
+    ),
+    c(
+        f"{k('rotationPollInterval')} = 'soon': must be a positive duration like 30s, 2m or 1h",
+        {"rotationPollInterval": "soon"},
+    ),
+    c(
+        f"{k('rotationPollInterval')} = '0s': must be a positive duration",
+        {"rotationPollInterval": "0s"},
+    ),
+    c(
+        f"{k('rotationPollInterval')} = '0m': must be a positive duration",
+        {"rotationPollInterval": "0m"},
+    ),
+    c(
+        f"{k('rotationPollInterval')} = '2h': must be shorter than the rotation period of secret 'x'",
+        {"rotationPollInterval": "2h"},
+        secret={"name": "x", "rotationLambdaArn": LAMBDA, "rotationSchedule": "rate(1 hour)"},
+    ),
+    c(
+        f"{k('enableSecretRotation')} = False: secret(s) ['x'] rotate; set enableSecretRotation: true",
+        {"enableSecretRotation": "false"},
+        secret={"name": "x", "rotationLambdaArn": LAMBDA, "rotationDays": 30},
+    ),
+    c(
+        f"{k('secretsStoreInstallMethod')} = 'kustomize': must be one of helm, eks-addon",
+        {"secretsStoreInstallMethod": "kustomize"},
+    ),
+    c(
+        f"{k('driverTolerations')}[0] = 'gpu:Never': effect must be one of NoSchedule",
+        {"driverTolerations": '["gpu:Never"]'},
+    ),
+    c(f"{k('enableSyncSecret')} = 'on': must be true or false", {"enableSyncSecret": "on"}),
+    # --- apps --------------------------------------------------------------------------
+    c(f"{k('apps')} = {{'name': 'x'}}: must be a YAML list of mappings", {"apps": "name: x"}),
+    c(f"{k('apps')}[{A}].name = '': must be a DNS-1123 label", app={"secrets": ["redis-password"]}),
+    c(
+        f"{k('apps')}[{A}].name = 'Team_A': must be a DNS-1123 label",
+        app={"name": "Team_A", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].name = 'secrets-demo': is already used by apps[0]",
+        app={"name": "secrets-demo", "namespace": "other", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}] = ['image']: unknown field(s); allowed: name, namespace",
+        app={"name": "t", "image": "x", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'kube-system': belongs to the system",
+        app={"name": "t", "namespace": "kube-system", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'kube-public': belongs to the system",
+        app={"name": "t", "namespace": "kube-public", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'kube-node-lease': belongs to the system",
+        app={"name": "t", "namespace": "kube-node-lease", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'default': belongs to the system",
+        app={"name": "default", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'monitoring': is already used by monitoringNamespace",
+        app={"name": "t", "namespace": "monitoring", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].namespace = 'secrets-demo': is already used by apps[0].namespace",
+        app={"name": "t", "namespace": "secrets-demo", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[0].namespace = 'secrets-demo': is already used by sidecarNamespace",
+        {"sidecarNamespace": "secrets-demo"},
+    ),
+    c(
+        f"{k('apps')}[{A}].serviceAccount = 'Reader!': must be a DNS-1123 subdomain",
+        app={"name": "t", "serviceAccount": "Reader!", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].identity = 'kiam': must be one of irsa, pod-identity, pod-identity-abac",
+        app={"name": "t", "identity": "kiam", "secrets": ["redis-password"]},
+    ),
+    c(f"{k('apps')}[{A}].secrets = []: must name at least one secret", app={"name": "t"}),
+    c(
+        f"{k('apps')}[{A}].secrets[0] = 'nope': is not in the secrets list",
+        app={"name": "t", "secrets": ["nope"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].syncSecret = True: needs enableSyncSecret: true",
+        app={"name": "t", "secrets": ["redis-password"], "syncSecret": True},
+    ),
+    c(
+        f"{k('apps')}[{A}].workload = 'wordpress': must be one of none, nginx-demo",
+        app={"name": "t", "secrets": ["redis-password"], "workload": "wordpress"},
+    ),
+    c(
+        f"{k('apps')}[{A}].ingress[0].podLabels = None: must be a non-empty mapping",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [{"name": "web", "ports": [80], "fromPodLabels": {"a": "b"}}],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].ingress[0].ports = [0]: must be a non-empty list of TCP ports",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [
+                {"name": "web", "podLabels": {"a": "b"}, "ports": [0], "fromPodLabels": {"a": "b"}}
+            ],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].egress[0].cidr = '10.0.0.0/8': give exactly one of cidr or toPodLabels",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "egress": [
+                {
+                    "name": "db",
+                    "podLabels": {"a": "b"},
+                    "ports": [5432],
+                    "cidr": "10.0.0.0/8",
+                    "toPodLabels": {"c": "d"},
+                }
+            ],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].quota.pods = 0: must be a whole number of pods between 1 and 1000",
+        app={"name": "t", "secrets": ["redis-password"], "quota": {"pods": 0}},
+    ),
+    c(
+        f"{k('apps')}[{A}].quota.limitsCpu = 'lots': must be a Kubernetes quantity",
+        app={"name": "t", "secrets": ["redis-password"], "quota": {"limitsCpu": "lots"}},
+    ),
+    c(
+        f"{k('apps')}[{A}].formerly = 'web': must be one of demo, podid-demo or empty",
+        app={"name": "t", "secrets": ["redis-password"], "formerly": "web"},
+    ),
+    c(
+        f"{k('apps')}[{A}].formerly = 'demo': is already used by apps[0]",
+        app={"name": "t", "secrets": ["redis-password"], "formerly": "demo"},
+    ),
+    c(
+        f"{k('apps')}[{A}].secrets = ['demo-app-credentials', 'demo-podid-credentials']: mounted file names collide: ['password', 'username']",
+        app={"name": "t", "secrets": ["demo-app-credentials", "demo-podid-credentials"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].secrets = 'redis-password': pod-identity-abac reads only Secrets Manager secrets this stack creates or imports, tagged with the workload's namespace: set namespace: t on secret 'redis-password'",
+        app={"name": "t", "identity": "pod-identity-abac", "secrets": ["redis-password"]},
+    ),
+    c(
+        "aws:region = 'cn-north-1': EKS Pod Identity is not available in the China regions",
+        {"aws:region": "cn-north-1"},
+    ),
+    # --- examples ----------------------------------------------------------------------
+    c(
+        f"{k('sidecarNamespace')} = 'kube-system': belongs to the system",
+        {"sidecarNamespace": "kube-system"},
+    ),
+    c(
+        f"{k('sidecarTlsHostname')} = 'a..example.com': must be a DNS-1123 subdomain",
+        {"sidecarTlsHostname": "a..example.com"},
+    ),
+    c(
+        f"{k('sidecarTlsHostname')} = '{'a' * 64}.io': must be a DNS name of at most 64 characters",
+        {"sidecarTlsHostname": f"{'a' * 64}.io"},
+    ),
+    c(
+        f"{k('sidecarTlsHostname')} = '{'a' * 64}': must be a DNS-1123 subdomain",
+        {"sidecarTlsHostname": "a" * 64},
+    ),
+    c(
+        f"{k('sidecarTlsHostname')} = 'Web.Example.com': must be a DNS-1123 subdomain",
+        {"sidecarTlsHostname": "Web.Example.com"},
+    ),
+    c(
+        f"{k('sidecarServiceType')} = 'NodePort': must be one of ClusterIP, LoadBalancer",
+        {"sidecarServiceType": "NodePort"},
+    ),
+    c(
+        f"{k('sidecarLoadBalancerScheme')} = 'public': must be one of internal, internet-facing",
+        {"sidecarLoadBalancerScheme": "public"},
+    ),
+    c(
+        f"{k('ambassadorServer1Weight')} = 0: must be between 1 and 100",
+        {"ambassadorServer1Weight": "0"},
+    ),
+    c(
+        f"{k('ambassadorServer2Weight')} = 101: must be between 1 and 100",
+        {"ambassadorServer2Weight": "101"},
+    ),
+    c(
+        f"{k('ambassadorNamespace')} = 'default': belongs to the system",
+        {"ambassadorNamespace": "default"},
+    ),
+    c(
+        f"{k('sidecarNamespace')} = 'sidecar-example': is already used by adapterNamespace",
+        {"adapterNamespace": "sidecar-example"},
+    ),
+    c(
+        f"{k('monitoringNamespace')} = 'kube-system': belongs to the system",
+        {"monitoringNamespace": "kube-system"},
+    ),
+    c(
+        f"{k('adapterNamespace')} = 'adapter-example': is already used by monitoringNamespace",
+        {"monitoringNamespace": "adapter-example"},
+    ),
+    c(
+        f"{k('initContainerSource')} = 'svn': must be one of configmap, git",
+        {"initContainerSource": "svn"},
+    ),
+    c(
+        f"{k('initContainerGitRepo')} = '': must be set when initContainerSource is git",
+        {"initContainerSource": "git"},
+    ),
+    c(
+        f"{k('initContainerGitRepo')} = 'http://example.com/r.git'",
+        {"initContainerSource": "git", "initContainerGitRepo": "http://example.com/r.git"},
+    ),
+    c(
+        f"{k('initContainerGitRef')} = 'main;rm': must be a branch or tag name",
+        {"initContainerGitRef": "main;rm"},
+    ),
+    c(
+        f"{k('redisSecretName')} = 'nope': must name a secret in the secrets list",
+        {"redisSecretName": "nope"},
+    ),
+    c(
+        f"{k('redisSecretName')} = 'demo-app-credentials': must name a plain-string secret",
+        {"redisSecretName": "demo-app-credentials"},
+    ),
+    c(
+        f"{k('redisSecretNamespace')} = 'kube-public': belongs to the system",
+        {"redisSecretNamespace": "kube-public"},
+    ),
+    c(
+        f"{k('enableAdapterExample')} = 'sure': must be true or false",
+        {"enableAdapterExample": "sure"},
+    ),
+    # --- keys Pulumi.yaml does not declare ---------------------------------------------
+    c(
+        f"{k('clusterVersion')} is not a key of this project (Pulumi.yaml declares none); did you mean {k('kubernetesVersion')}?",
+        {"clusterVersion": "1.35"},
+    ),
+    c(f"{k('enableDemo')} is not a key of this project", {"enableDemo": "true"}),
+    c(
+        f"{k('nodeInstanceType')} is not a key of this project (Pulumi.yaml declares none); did you mean {k('nodeInstanceTypes')}?",
+        {"nodeInstanceType": "t3.large"},
+    ),
+]
+
+
+def test_the_table_is_large_and_has_no_duplicate_case():
+    assert len(CASES) >= 100
+    assert len({repr(case.values) for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(("overrides", "lists", "message"), CASES)
+def test_bad_configuration_is_refused_with_its_message(overrides, lists, message):
+    found = problems(overrides, **lists)
+    assert any(message in p for p in found), "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {key("publicAccessCidrs"): '["0.0.0.0/0"]'},
+        {key("nodeInstanceTypes"): '["t3.large", "m7g.large"]'},
+        {"aws:region": "mars-north-1"},
+    ],
+    ids=["open-endpoint", "mixed-architectures", "unknown-region"],
+)
+def test_rules_the_components_also_assert_stop_the_program_before_any_resource(overrides):
+    """These once failed inside component Args, after the cluster was registered."""
+    from stacks.config.reader import ConfigError
+    from tests.stacks.configs import raw_config
+
+    recorder = Recorder()
+    with pytest.raises(ConfigError):
+        run_program("dev", raw_config(overrides), recorder=recorder)
+    assert recorder.resources == []
