@@ -165,6 +165,8 @@ def check_pod_manifest(namespace: str, service_account: str, class_name: str) ->
         "metadata": {"name": "secrets-check", "namespace": namespace},
         "spec": {
             "serviceAccountName": service_account,
+            # The CSI driver asks for the pod's token itself; the container needs none.
+            "automountServiceAccountToken": False,
             "restartPolicy": "Never",
             "securityContext": restricted_pod_security_context(CHECK_UID),
             "containers": [
