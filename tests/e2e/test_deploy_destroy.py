@@ -117,7 +117,6 @@ def secret_values(credentials: dict[str, str]) -> str:
 def configure(stack: auto.Stack, credentials: dict[str, str]) -> None:
     config = {key: config_value(value) for key, value in dev_config().items()}
     config.update({key: config_value(on) for key, on in example_switches().items()})
-    config[f"{PROJECT}:enableDemo"] = config_value(True)
     config[f"{PROJECT}:publicAccessCidrs"] = config_value(public_access_cidrs())
     config["aws:region"] = config_value(REGION)
     config[f"{PROJECT}:secretValues"] = auto.ConfigValue(secret_values(credentials), secret=True)
