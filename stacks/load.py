@@ -57,6 +57,18 @@ def _check_namespaces(
             owner[namespace] = key
 
 
+def _check_unit_names(r: ConfigReader, apps: tuple[AppSettings, ...]) -> None:
+    """Each example is a unit named like an app would be: the two would share one URN."""
+    taken = {module.NAME: name for name, module in modules().items()}
+    for app in apps:
+        if app.name in taken:
+            r.fail(
+                f"{app.where}.name",
+                app.name,
+                f"is the name of the {taken[app.name]} example's unit; pick another",
+            )
+
+
 def _check_reads(
     r: ConfigReader,
     region: str,
@@ -133,6 +145,7 @@ def load(
     secrets_kms_key = parse_secrets_kms_key(r, region, secrets)
     failover_region = parse_failover_region(r, region)
     _check_namespaces(r, apps, examples)
+    _check_unit_names(r, apps)
     protection = parse_protection(r, stack)
     owner = parse_owner(r)
     config = StackConfig(

@@ -552,6 +552,14 @@ CASES = [
         "aws:region = 'cn-north-1': EKS Pod Identity is not available in the China regions",
         {"aws:region": "cn-north-1"},
     ),
+    c(
+        f"{k('apps')}[{A}].name = 'sidecar': is the name of the sidecar example's unit",
+        app={"name": "sidecar", "namespace": "web", "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].name = 'init-container': is the name of the init_container example's unit",
+        app={"name": "init-container", "namespace": "web", "secrets": ["redis-password"]},
+    ),
     # --- examples ----------------------------------------------------------------------
     c(
         f"{k('sidecarNamespace')} = 'kube-system': belongs to the system",
@@ -679,3 +687,99 @@ def test_rules_the_components_also_assert_stop_the_program_before_any_resource(o
     with pytest.raises(ConfigError):
         run_program("dev", raw_config(overrides), recorder=recorder)
     assert recorder.resources == []
+
+
+def _cluster_args(cidrs):
+    from components.cluster import ClusterArgs
+
+    return ClusterArgs("c", "1.35", "vpc-1", [], [], public_access_cidrs=cidrs)
+
+
+def _node_args(**kwargs):
+    from components.nodegroup import NodeGroupArgs, ami_type_for
+
+    args = NodeGroupArgs("c", "1.35", [], **kwargs)
+    return ami_type_for(args.instance_types)
+
+
+def _sidecar_args(hostname):
+    from components.workloads.sidecar import SidecarExampleArgs
+
+    return SidecarExampleArgs("web", hostname, "web-tls", "web-tls")
+
+
+def _ingress(ports):
+    from components.namespace_baseline import IngressAllow
+
+    return IngressAllow("web", {"app": "web"}, ports, {"app": "client"})
+
+
+def _quota(pods):
+    from components.namespace_baseline import Quota
+
+    return Quota(pods=pods)
+
+
+def _init_args(repo):
+    from components.modes import InitContainerSource
+    from components.workloads.init_container import InitContainerExampleArgs
+
+    return InitContainerExampleArgs("web", InitContainerSource.GIT, repo)
+
+
+INVARIANTS = [
+    (lambda: _cluster_args(["0.0.0.0/0"]), {"publicAccessCidrs": '["0.0.0.0/0"]'}, {}),
+    (
+        lambda: _node_args(instance_types=["t3.large", "m7g.large"]),
+        {"nodeInstanceTypes": '["t3.large", "m7g.large"]'},
+        {},
+    ),
+    (
+        lambda: _node_args(min_size=3, desired_size=2, max_size=4),
+        {"nodeMinSize": "3", "nodeDesiredSize": "2", "nodeMaxSize": "4"},
+        {},
+    ),
+    (lambda: _sidecar_args("a..example.com"), {"sidecarTlsHostname": "a..example.com"}, {}),
+    (lambda: _sidecar_args("a" * 70), {"sidecarTlsHostname": "a" * 70}, {}),
+    (
+        lambda: _ingress([0]),
+        {},
+        {
+            "app": {
+                "name": "t",
+                "secrets": ["redis-password"],
+                "ingress": [
+                    {
+                        "name": "web",
+                        "podLabels": {"app": "web"},
+                        "ports": [0],
+                        "fromPodLabels": {"app": "c"},
+                    }
+                ],
+            }
+        },
+    ),
+    (
+        lambda: _quota(0),
+        {},
+        {"app": {"name": "t", "secrets": ["redis-password"], "quota": {"pods": 0}}},
+    ),
+    (
+        lambda: _init_args("http://example.com/r.git"),
+        {"initContainerSource": "git", "initContainerGitRepo": "http://example.com/r.git"},
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(("refused_by_args", "overrides", "lists"), INVARIANTS)
+def test_config_never_lets_through_a_value_a_component_would_refuse(
+    refused_by_args, overrides, lists
+):
+    """Components keep their invariants; the config layer refuses the same values first."""
+    with pytest.raises(ValueError):
+        refused_by_args()
+    given = {(name if ":" in name else key(name)): v for name, v in overrides.items()}
+    if "app" in lists:
+        lists = {"apps": [*APPS, lists["app"]]}
+    assert problems(given, **lists)
