@@ -153,7 +153,14 @@ class App(pulumi.ComponentResource):
             )
             self.ready = [*self.ready, *self.access.ready, *platform.csi.releases]
             self.role_arn = self.access.role_arn
-        self.register_outputs({"namespace": args.namespace, "role_arn": self.role_arn})
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "service_account": self.service_account,
+                "class_name": self.class_name,
+                "role_arn": self.role_arn,
+            }
+        )
 
 
 def check_pod_manifest(namespace: str, service_account: str, class_name: str) -> dict[str, Any]:
