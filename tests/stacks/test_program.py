@@ -116,11 +116,15 @@ def test_service_account_carries_the_role_arn(dev):
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
 
 
-def test_driver_dependent_objects_wait_for_the_releases(dev):
+def test_driver_dependent_objects_wait_for_both_releases(dev):
     driver = dev.named("secrets-store-driver")
+    provider = dev.named("secrets-store-aws-provider")
     for name in ("demo-secrets-class-spc", "demo-deployment"):
         assert dev.depends_on(dev.named(name), driver), name
-    assert dev.depends_on(driver, dev.named("nodes-ng"))
+        assert dev.depends_on(dev.named(name), provider), name
+    for release in (driver, provider):
+        assert dev.depends_on(release, dev.named("nodes-ng"))
+    assert not dev.depends_on(provider, driver)
 
 
 def test_every_kubernetes_object_uses_the_cluster_provider(dev):
