@@ -33,6 +33,10 @@ TOKEN_AUDIENCES = (STS_AUDIENCE, POD_IDENTITY_AUDIENCE)
 """From ASCP 3.0 the provider no longer requests pod tokens itself: the driver passes them,
 one per audience in the CSIDriver's `tokenRequests` (IRSA needs sts, Pod Identity pods.eks).
 Both always, as ASCP's README and its chart's bundled-driver values at 3.1.1 set them."""
+CRD_HOOK_RESOURCES = {
+    "requests": {"cpu": "10m", "memory": "32Mi"},
+    "limits": {"cpu": "100m", "memory": "128Mi"},
+}
 TOLERATE_EVERY_TAINT = {"operator": "Exists"}
 """The driver chart's own default: a CSI node plugin must run on every node a pod that mounts
 secrets can land on, whatever its taints."""
@@ -118,15 +122,29 @@ def driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
     }
     if args.enable_secret_rotation:
         values["rotationPollInterval"] = args.rotation_poll_interval
+    # The CRD upgrade/keep hook Jobs run `kubectl apply`; the chart sets no resources for them.
+    values["linux"]["crds"] = {"resources": CRD_HOOK_RESOURCES}
     return values
 
 
 def provider_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
-    """Values of the ASCP chart; its bundled driver is off because we install our own."""
+    """Values of the ASCP chart; its bundled driver is off because we install our own.
+
+    The container keeps the chart's non-privileged, no-escalation context and adds what the
+    chart lets us tighten: a read-only root (ASCP only writes its socket, on the hostPath
+    provider volume), no capabilities and the runtime's default seccomp profile. It still runs
+    as root: the provider directory on the host is root-owned."""
     return {
         "awsRegion": args.aws_region,
         "secrets-store-csi-driver": {"install": False},
         "tolerations": tolerations(args),
+        "securityContext": {
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
     }
 
 
