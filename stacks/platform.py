@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster import Cluster, ClusterArgs
+from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
 from components.k8s import SECRETS_MOUNT_PATH
 from components.namespace_baseline import NamespaceBaseline, NamespaceBaselineArgs
@@ -322,6 +322,15 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             taints=[NodeTaint(t.key, t.value, t.eks_effect) for t in ng.taints],
             ssh_key_name=ng.ssh_key_name,
             tags=tags,
+        ),
+    )
+    CoreDns(
+        "coredns",
+        CoreDnsArgs(
+            cluster_name=cluster.cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            tags=tags,
+            wait_for=[nodegroup],
         ),
     )
     secrets_key_arns = _secrets_key_arns(cfg)

@@ -180,3 +180,13 @@ def test_bad_config_fails_before_any_resource_is_registered():
         run_program("dev", bad, recorder=recorder)
     assert len(caught.value.problems) == 3  # region, disk size, and the missing secret value
     assert recorder.resources == []
+
+
+def test_coredns_addon_is_pinned_and_created_after_the_nodegroup(dev):
+    from components.versions import EKS_ADDON_VERSIONS
+
+    addon = dev.named("coredns-addon")
+    assert addon.inputs["addonName"] == "coredns"
+    version = dev.named("cluster-eks").inputs["version"]
+    assert addon.inputs["addonVersion"] == EKS_ADDON_VERSIONS[version]["coredns"]
+    assert dev.depends_on(addon, dev.named("nodes-ng"))
