@@ -67,9 +67,9 @@ class SecretsStoreCsiArgs:
     """Inputs of SecretsStoreCsi."""
 
     aws_region: str
+    """The region ASCP calls Secrets Manager and SSM in (`AWS_REGION`); no default."""
     enable_sync_secret: bool = False
-    """Lets the driver create Kubernetes Secrets from `secretObjects`."""
-    """Default False."""
+    """Lets the driver create Kubernetes Secrets from `secretObjects`; default False."""
     enable_secret_rotation: bool = True
     """Default True: the driver re-reads mounted secrets every `rotation_poll_interval`."""
     rotation_poll_interval: str = "2m"
@@ -81,9 +81,12 @@ class SecretsStoreCsiArgs:
     tolerations: Sequence[Toleration] = ()
     """Used when `tolerate_every_taint` is False; default none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources the releases wait for: the nodegroup, so the DaemonSets can schedule."""
+    """Resources both releases (or the add-on) wait for: the nodegroup, so the DaemonSets can
+    schedule; default none. The two releases do not wait for each other."""
     driver_chart: ChartPin = SECRETS_STORE_CSI_DRIVER
+    """Default: the pin in components/versions.py."""
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
+    """Default: the pin in components/versions.py."""
     install_method: str = "helm"
     """`helm` (the two pinned charts) or `eks-addon` (the ASCP EKS add-on, driver included)."""
     cluster_name: pulumi.Input[str] | None = None

@@ -136,7 +136,9 @@ def pin_of(chart: str, version: str, repo: str) -> ChartPin:
 def render_release(release: dict) -> dict[str, list[dict]]:
     """Template path -> objects, rendered by the real Helm engine from a recorded release
     (`chart`, `version`, `repo`, `values`, `release`, `namespace`, as tools.render writes
-    them). NOTES.txt and empty documents are left out; CRDs under `crds/` are not templates."""
+    them). NOTES.txt and empty documents are left out; CRDs under `crds/` are not templates.
+    The SDK renders with Helm's default capabilities (it takes no Kubernetes version); the
+    objects are then validated against the stack's version."""
     chart = load(pin_of(release["chart"], release["version"], release["repo"]))
     out = chart.render(
         values=release["values"],

@@ -74,6 +74,24 @@ def test_the_cache_directory_is_looked_in_first(tmp_path, monkeypatch):
     assert charts.archive(SECRETS_STORE_CSI_DRIVER, online=False) == cached
 
 
+def test_a_reachable_repository_is_pulled_from_into_the_cache(tmp_path, monkeypatch):
+    import helm_python
+
+    calls = []
+
+    def fake_pull(chart, *, repo_url, version, destination, **_):
+        calls.append((chart, repo_url, version))
+        (destination / f"{chart}-{version}.tgz").write_bytes(b"archive")
+        return {"output": ""}
+
+    monkeypatch.setattr(helm_python, "pull", fake_pull)
+    cache = tmp_path / "cache"
+    pin = SECRETS_STORE_PROVIDER_AWS
+    path = charts.archive(pin, shared=tmp_path / "none", cache=cache, online=True)
+    assert path == cache / pin.archive and path.read_bytes() == b"archive"
+    assert calls == [(pin.chart, pin.repo, pin.version)]
+
+
 def test_shared_charts_are_read_from_beside_the_project_never_copied_into_it():
     assert charts.ROOT.parent / "shared" / "charts" == charts.SHARED_CHARTS
     assert not list(charts.ROOT.glob("**/*.tgz")), "chart archives must stay in ../shared"
