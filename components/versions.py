@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 # EKS Kubernetes versions in standard support, with the end of standard support where
-# AWS has published it. Checked 2026-11-21.
+# AWS has published it. Evidence: endoflife.date/amazon-eks (from AWS's EKS release calendar)
+# lists 1.34 until 2026-12-02 and 1.35 (released 2026-01-28) until 2027-03-27; 1.36 is in
+# AWS's add-on tables (see EKS_ADDON_VERSIONS) with no end date seen. Checked 2026-11-27.
 EKS_STANDARD_SUPPORT: dict[str, date | None] = {
     "1.34": date(2026, 12, 2),
-    "1.35": None,
+    "1.35": date(2027, 3, 27),
     "1.36": None,
 }
 DEFAULT_KUBERNETES_VERSION = "1.35"
