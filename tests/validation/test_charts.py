@@ -264,6 +264,39 @@ def test_sync_secret_grants_the_driver_secret_rbac_only_when_enabled(rendered, r
     assert creates == chart.release["values"]["syncSecret"]["enabled"], rules
 
 
+@pytest.mark.parametrize(("sync", "rotation"), [(True, False), (False, True)])
+def test_driver_chart_follows_sync_and_rotation_both_ways(sync, rotation):
+    """The stack files all rotate and none syncs; the other way round, rendered directly."""
+    from components.secrets_store import SecretsStoreCsiArgs, driver_values
+
+    args = SecretsStoreCsiArgs(
+        aws_region="eu-west-1",
+        enable_sync_secret=sync,
+        enable_secret_rotation=rotation,
+        rotation_poll_interval="90s",
+    )
+    release = {
+        "chart": SECRETS_STORE_CSI_DRIVER.chart,
+        "version": SECRETS_STORE_CSI_DRIVER.version,
+        "repo": SECRETS_STORE_CSI_DRIVER.repo,
+        "values": driver_values(args),
+        "release": "secrets-store-csi-driver",
+        "namespace": "kube-system",
+    }
+    objects = [o for items in charts.render_release(release).values() for o in items]
+    (ds,) = [o for o in objects if o["kind"] == "DaemonSet"]
+    args_ = [a for c in ds["spec"]["template"]["spec"]["containers"] for a in c.get("args") or []]
+    assert ("--enable-secret-rotation=true" in args_) is rotation
+    assert ("--rotation-poll-interval=90s" in args_) is rotation
+    creates_secrets = any(
+        "secrets" in (rule.get("resources") or []) and "create" in rule.get("verbs", [])
+        for o in objects
+        if o["kind"] == "ClusterRole"
+        for rule in o.get("rules") or []
+    )
+    assert creates_secrets is sync
+
+
 def test_prometheus_selects_the_example_service_monitor(rendered, rendered_charts):
     monitors = rendered.cluster.of_kind("ServiceMonitor")
     require(rendered, monitors and "kps" in rendered_charts, "ServiceMonitor and Prometheus")
