@@ -104,26 +104,29 @@ ALPINE_GIT_IMAGE = "alpine/git:v2.52.0"
 # of the Amazon EKS add-on type for each Kubernetes version"), checked 2026-11-27:
 # - kube-proxy, coredns: docs.aws.amazon.com/ja_jp/eks/latest/userguide/managing-kube-proxy.md
 #   and managing-coredns.md (the snapshot whose tables include 1.36).
-# - vpc-cni: managing-vpc-cni (ja_jp) lists v1.20.1-eksbuild.3 for 1.27-1.33; no snapshot seen
-#   lists 1.34+. vpc-cni builds are not per Kubernetes minor, but compatibility with 1.34-1.36
-#   is NOT proven here: run `aws eks describe-addon-versions --addon-name vpc-cni
-#   --kubernetes-version <v>` before deploying, and bump here if it is not listed.
-# Limits: a table shows the newest build on the day the page was built; older builds stay
-# installable, but AWS can retire a build. `pulumi preview` fails with the add-on name and
-# version if EKS rejects one.
+# - vpc-cni: no AWS table seen lists 1.34+ (managing-vpc-cni, ja_jp, stops at 1.33 with
+#   v1.20.1-eksbuild.3). v1.23.0-eksbuild.1 is the newest build seen: public repositories
+#   describe it installed on EKS 1.35 (its configuration schema, a 1.35 cluster's pins), and
+#   aws/eks-charts v0.0.243 released the aws-vpc-cni chart v1.23.0. vpc-cni builds are not
+#   per Kubernetes minor, but that 1.34 and 1.36 offer this build is NOT proven here.
+# Limits: a table shows the newest build on the day the page was built; AWS can retire a
+# build, and EKS refuses to downgrade an add-on (a stack that already runs a newer build
+# needs that build here). Before deploying a new version row: `aws eks
+# describe-addon-versions --addon-name <name> --kubernetes-version <v>`. `pulumi preview`
+# fails with the add-on name and version if EKS rejects one.
 EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
     "1.34": {
-        "vpc-cni": "v1.20.1-eksbuild.3",
+        "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.34.6-eksbuild.13",
         "coredns": "v1.13.2-eksbuild.11",
     },
     "1.35": {
-        "vpc-cni": "v1.20.1-eksbuild.3",
+        "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.35.3-eksbuild.13",
         "coredns": "v1.14.3-eksbuild.3",
     },
     "1.36": {
-        "vpc-cni": "v1.20.1-eksbuild.3",
+        "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.36.0-eksbuild.14",
         "coredns": "v1.14.3-eksbuild.3",
     },
