@@ -22,7 +22,7 @@ from components.versions import (
 from tests.validation import gate
 from tests.validation.conftest import render_charts, require
 from tools import charts
-from tools.pulumi_mocks import PROJECT
+from tools.pulumi_mocks import PROJECT, stack_config
 from tools.render import render
 
 PINS = (SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, KUBE_PROMETHEUS_STACK)
@@ -200,11 +200,12 @@ def tainted(tmp_path_factory):
     from tests.validation.conftest import RenderedStack
 
     out = tmp_path_factory.mktemp("render-tainted")
-    result = render("dev", out, overrides={f"{PROJECT}:nodeTaints": TAINTS})
+    overrides = {f"{PROJECT}:nodeTaints": TAINTS}
+    result = render("dev", out, overrides=overrides)
     stack = RenderedStack(
         stack="dev",
         render=result,
-        kubernetes_version="1.35",
+        kubernetes_version=stack_config("dev", overrides)[f"{PROJECT}:kubernetesVersion"],
         manifests=gate.load_manifests(out),
         releases=gate.load_releases(out),
         iam={},
