@@ -1,7 +1,22 @@
 """The EKS control plane, built on pulumi-eks, and the one Kubernetes provider derived from it.
 
 pulumi-eks's Cluster is a remote component: only its plain outputs are read here
-(kubeconfig, OIDC provider, security group ids), never `eks_cluster` or `core`.
+(kubeconfig, OIDC provider, security group ids), never `eks_cluster` or `core`. What it
+creates from our inputs is decided by `nodejs/eks/cluster/cluster.ts` in pulumi/pulumi-eks
+(read at v4.3.0 and HEAD 7bf0c1b, which has the same `nodejs/eks/` but for yarn.lock; the
+snapshot has no v4.4.0 tag). With these inputs it:
+
+- creates the vpc-cni and kube-proxy EKS add-ons; without a version it looks the build up as
+  "most recent" on every run, so both are pinned here (components/versions.py);
+- leaves CoreDNS alone when `skipDefaultNodeGroup` is set; `CoreDns` below manages it as a
+  pinned add-on, created after the nodegroup, and `corednsAddonOptions.enabled=false` keeps
+  pulumi-eks from ever creating a second one;
+- creates its own cluster and node security groups (0.0.0.0/0 egress) unless
+  `skipDefaultSecurityGroups`; the managed nodegroup never uses them, so they are skipped and
+  `clusterSecurityGroupId` is the EKS-managed cluster security group
+  (`core.cluster.vpcConfig.clusterSecurityGroupId`);
+- creates the OIDC provider without tags and with no option for them: `oidc_provider_tags`
+  adds ours through a resource transform. Access entries take `tags` directly.
 """
 
 from __future__ import annotations
@@ -22,9 +37,11 @@ from components.iam_policies import (
     kms_key_policy,
 )
 from components.validation import check_cidr
+from components.versions import addon_version
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+OIDC_PROVIDER_TYPE = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 
 @dataclass(frozen=True)
@@ -33,11 +50,12 @@ class ClusterArgs:
 
     cluster_name: str
     kubernetes_version: str
+    """`major.minor`; must have a row in versions.EKS_ADDON_VERSIONS (add-on builds)."""
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[str]]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     admin_principal_arns: Sequence[str] = ()
-    """IAM roles or users granted cluster-admin through EKS access entries."""
+    """IAM roles or users granted cluster-admin through EKS access entries; default none."""
     public_access_cidrs: Sequence[str] = ()
     """CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only."""
     enable_network_policy: bool = True
@@ -45,6 +63,7 @@ class ClusterArgs:
     log_retention_days: int = 30
     kms_deletion_window_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
+    """On every taggable resource, the OIDC provider and access entries included."""
 
     def __post_init__(self) -> None:
         for cidr in self.public_access_cidrs:
@@ -52,13 +71,17 @@ class ClusterArgs:
                 raise ValueError(f"public_access_cidrs entry {cidr!r} {problem}")
             if cidr in ("0.0.0.0/0", "::/0"):
                 raise ValueError("public_access_cidrs must not open the API endpoint to everyone")
+        addon_version(self.kubernetes_version, "vpc-cni")
 
 
-def access_entries(principal_arns: Sequence[str]) -> dict[str, eks.AccessEntryArgs]:
+def access_entries(
+    principal_arns: Sequence[str], tags: Mapping[str, str] | None = None
+) -> dict[str, eks.AccessEntryArgs]:
     """Cluster-admin access entries, keyed by a stable name per principal."""
     return {
         f"admin-{index}": eks.AccessEntryArgs(
             principal_arn=arn,
+            tags=dict(tags or {}) or None,
             access_policies={
                 "cluster-admin": eks.AccessPolicyAssociationArgs(
                     policy_arn=CLUSTER_ADMIN_POLICY,
@@ -70,6 +93,34 @@ def access_entries(principal_arns: Sequence[str]) -> dict[str, eks.AccessEntryAr
     }
 
 
+def oidc_provider_tags(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
+    """A transform that adds `tags` to the OIDC provider pulumi-eks creates without any (its
+    own tags win on a clash, there are none today); every other resource passes unchanged."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != OIDC_PROVIDER_TYPE or not tags:
+            return None
+        props = dict(args.props)
+        props["tags"] = {**tags, **dict(props.get("tags") or {})}
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform
+
+
+def addon_options(kubernetes_version: str, enable_network_policy: bool) -> dict[str, object]:
+    """pulumi-eks's add-on inputs: vpc-cni and kube-proxy pinned, CoreDNS never its own."""
+    return {
+        "vpc_cni_options": eks.VpcCniOptionsArgs(
+            enable_network_policy=enable_network_policy,
+            addon_version=addon_version(kubernetes_version, "vpc-cni"),
+        ),
+        "kube_proxy_addon_options": eks.KubeProxyAddonOptionsArgs(
+            version=addon_version(kubernetes_version, "kube-proxy"),
+        ),
+        "coredns_addon_options": eks.CoreDnsAddonOptionsArgs(enabled=False),
+    }
+
+
 class Cluster(pulumi.ComponentResource):
     """Control plane, its secrets-encryption key, its log group and a Kubernetes provider."""
 
@@ -77,8 +128,9 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("eksplatform:cluster:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        identity = aws.get_caller_identity_output()
-        partition = aws.get_partition_output()
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
 
         self.kms_key = aws.kms.Key(
             f"{name}-secrets-key",
@@ -143,19 +195,22 @@ class Cluster(pulumi.ComponentResource):
             service_role=self.service_role,
             node_associate_public_ip_address=False,
             authentication_mode=eks.AuthenticationMode.API,
-            access_entries=access_entries(args.admin_principal_arns),
+            access_entries=access_entries(args.admin_principal_arns, tags),
             create_oidc_provider=True,
             skip_default_node_group=True,
+            skip_default_security_groups=True,
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
             encryption_config_key_arn=self.kms_key.arn,
             endpoint_private_access=True,
             endpoint_public_access=bool(args.public_access_cidrs),
             public_access_cidrs=list(args.public_access_cidrs) or None,
             deletion_protection=args.enable_deletion_protection,
-            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=args.enable_network_policy),
+            **addon_options(args.kubernetes_version, args.enable_network_policy),
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.log_group, *service_role_policies]
+                parent=self,
+                depends_on=[self.log_group, *service_role_policies],
+                transforms=[oidc_provider_tags(tags)],
             ),
         )
         self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
@@ -168,10 +223,12 @@ class Cluster(pulumi.ComponentResource):
         # Built, not read: pulumi-eks is a remote component; EKS Pod Identity trust pins it.
         self.cluster_arn: pulumi.Output[str] = pulumi.Output.all(
             partition.partition,
-            aws.get_region_output().region,
+            aws.get_region_output(opts=invoke).region,
             identity.account_id,
             self.cluster_name,
         ).apply(lambda v: eks_cluster_arn(*v))
+        # The EKS-managed cluster security group (pulumi-eks's own are skipped): the one the
+        # control plane and the managed nodegroup's nodes share.
         self.cluster_security_group_id: pulumi.Output[str] = self.eks.cluster_security_group_id
         self.provider = k8s.Provider(
             f"{name}-k8s",
@@ -187,3 +244,44 @@ class Cluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+
+@dataclass(frozen=True)
+class CoreDnsArgs:
+    """Inputs of CoreDns."""
+
+    cluster_name: pulumi.Input[str]
+    """An Output that resolves once the cluster exists."""
+    kubernetes_version: str
+    """`major.minor`; picks the pinned build from versions.EKS_ADDON_VERSIONS."""
+    addon_version: str = ""
+    """Default empty: the pinned build for `kubernetes_version`."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    wait_for: Sequence[pulumi.Resource] = ()
+    """The nodegroup: CoreDNS pods need a node, and an add-on whose pods cannot schedule
+    stays DEGRADED."""
+
+    def __post_init__(self) -> None:
+        if not self.addon_version:
+            addon_version(self.kubernetes_version, "coredns")
+
+
+class CoreDns(pulumi.ComponentResource):
+    """CoreDNS as a pinned EKS add-on, so it is upgraded with the cluster instead of staying
+    the self-managed copy EKS bootstraps. OVERWRITE adopts that copy; `preserve` leaves DNS
+    running if the add-on is ever removed."""
+
+    def __init__(self, name: str, args: CoreDnsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("eksplatform:cluster:CoreDns", name, None, opts)
+        self.addon = aws.eks.Addon(
+            f"{name}-addon",
+            cluster_name=args.cluster_name,
+            addon_name="coredns",
+            addon_version=args.addon_version or addon_version(args.kubernetes_version, "coredns"),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            preserve=True,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )
+        self.register_outputs({"addon_version": self.addon.addon_version})

@@ -90,7 +90,7 @@ class NodeGroup(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        partition = aws.get_partition_output().partition
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-{policy}",

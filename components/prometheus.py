@@ -37,9 +37,14 @@ class PrometheusArgs:
 
     namespace: str = "monitoring"
     retention: str = "24h"
+    """A Prometheus duration; default 24h."""
     service_monitor_selector: Mapping[str, str] = field(default_factory=lambda: SCRAPE_SELECTOR)
+    """Labels a ServiceMonitor, PodMonitor or PrometheusRule must carry to be picked up;
+    default SCRAPE_SELECTOR (`app.kubernetes.io/part-of: eks-secrets-platform`)."""
     namespace_selector: Mapping[str, str] = field(default_factory=lambda: SCRAPE_SELECTOR)
+    """Labels their namespace must carry; default SCRAPE_SELECTOR."""
     chart: ChartPin = KUBE_PROMETHEUS_STACK
+    """Default: the pin in components/versions.py."""
     wait_for: tuple[pulumi.Resource, ...] = ()
     """The nodegroup, so the pods can schedule."""
 
@@ -101,8 +106,14 @@ def chart_values(args: PrometheusArgs) -> dict[str, Any]:
                 "serviceMonitorSelector": {"matchLabels": dict(args.service_monitor_selector)},
                 # A nil namespace selector means "Prometheus's own namespace only".
                 "serviceMonitorNamespaceSelector": {"matchLabels": dict(args.namespace_selector)},
+                # Scoped like ServiceMonitors: with NilUsesHelmValues off, an empty selector
+                # would pick up every PodMonitor and PrometheusRule in the cluster.
                 "podMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelector": {"matchLabels": dict(args.service_monitor_selector)},
+                "podMonitorNamespaceSelector": {"matchLabels": dict(args.namespace_selector)},
                 "ruleSelectorNilUsesHelmValues": False,
+                "ruleSelector": {"matchLabels": dict(args.service_monitor_selector)},
+                "ruleNamespaceSelector": {"matchLabels": dict(args.namespace_selector)},
                 "resources": _resources("100m", "256Mi", "500m", "512Mi"),
                 "securityContext": {
                     "runAsNonRoot": True,

@@ -28,6 +28,18 @@ from components.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER
 
 NAMESPACE = "kube-system"
 STS_AUDIENCE = "sts.amazonaws.com"
+POD_IDENTITY_AUDIENCE = "pods.eks.amazonaws.com"
+TOKEN_AUDIENCES = (STS_AUDIENCE, POD_IDENTITY_AUDIENCE)
+"""From ASCP 3.0 the provider no longer requests pod tokens itself: the driver passes them,
+one per audience in the CSIDriver's `tokenRequests` (IRSA needs sts, Pod Identity pods.eks).
+Both always, as ASCP's README and its chart's bundled-driver values at 3.1.1 set them."""
+CRD_HOOK_RESOURCES = {
+    "requests": {"cpu": "10m", "memory": "32Mi"},
+    "limits": {"cpu": "100m", "memory": "128Mi"},
+}
+TOLERATE_EVERY_TAINT = {"operator": "Exists"}
+"""The driver chart's own default: a CSI node plugin must run on every node a pod that mounts
+secrets can land on, whatever its taints."""
 ASCP_ADDON = "aws-secrets-store-csi-driver-provider"
 INSTALL_METHODS = ("helm", "eks-addon")
 
@@ -55,15 +67,26 @@ class SecretsStoreCsiArgs:
     """Inputs of SecretsStoreCsi."""
 
     aws_region: str
+    """The region ASCP calls Secrets Manager and SSM in (`AWS_REGION`); no default."""
     enable_sync_secret: bool = False
-    """Lets the driver create Kubernetes Secrets from `secretObjects`."""
+    """Lets the driver create Kubernetes Secrets from `secretObjects`; default False."""
     enable_secret_rotation: bool = True
+    """Default True: the driver re-reads mounted secrets every `rotation_poll_interval`."""
     rotation_poll_interval: str = "2m"
+    """A Go duration (`90s`, `2m`); default 2m. Ignored without rotation."""
+    tolerate_every_taint: bool = True
+    """Default True: the driver and provider DaemonSets tolerate every taint (`operator:
+    Exists`, the driver chart's default), so they run on every node pool. False uses only
+    `tolerations`, and a pod on a node with another taint cannot mount secrets."""
     tolerations: Sequence[Toleration] = ()
+    """Used when `tolerate_every_taint` is False; default none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources the releases wait for: the nodegroup, so the DaemonSets can schedule."""
+    """Resources both releases (or the add-on) wait for: the nodegroup, so the DaemonSets can
+    schedule; default none. The two releases do not wait for each other."""
     driver_chart: ChartPin = SECRETS_STORE_CSI_DRIVER
+    """Default: the pin in components/versions.py."""
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
+    """Default: the pin in components/versions.py."""
     install_method: str = "helm"
     """`helm` (the two pinned charts) or `eks-addon` (the ASCP EKS add-on, driver included)."""
     cluster_name: pulumi.Input[str] | None = None
@@ -80,44 +103,67 @@ class SecretsStoreCsiArgs:
             raise ValueError("install_method 'eks-addon' needs cluster_name")
 
 
+def tolerations(args: SecretsStoreCsiArgs) -> list[dict[str, str]]:
+    """The DaemonSets' tolerations: every taint by default, else exactly the given ones."""
+    if args.tolerate_every_taint:
+        return [dict(TOLERATE_EVERY_TAINT)]
+    return [t.as_dict() for t in args.tolerations]
+
+
+def token_requests() -> list[dict[str, str]]:
+    return [{"audience": audience} for audience in TOKEN_AUDIENCES]
+
+
 def driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
     """Values of the secrets-store-csi-driver chart, as nested dicts."""
     values: dict[str, Any] = {
         "syncSecret": {"enabled": args.enable_sync_secret},
         "enableSecretRotation": args.enable_secret_rotation,
-        # ASCP exchanges this projected token for AWS credentials (IRSA).
-        "tokenRequests": [{"audience": STS_AUDIENCE}],
-        "linux": {"tolerations": [t.as_dict() for t in args.tolerations]},
+        # ASCP exchanges these projected tokens for AWS credentials (IRSA, Pod Identity).
+        "tokenRequests": token_requests(),
+        "linux": {"tolerations": tolerations(args)},
     }
     if args.enable_secret_rotation:
         values["rotationPollInterval"] = args.rotation_poll_interval
+    # The CRD upgrade/keep hook Jobs run `kubectl apply`; the chart sets no resources for them.
+    values["linux"]["crds"] = {"resources": CRD_HOOK_RESOURCES}
     return values
 
 
 def provider_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
-    """Values of the ASCP chart; its bundled driver is off because we install our own."""
+    """Values of the ASCP chart; its bundled driver is off because we install our own.
+
+    The container keeps the chart's non-privileged, no-escalation context and adds what the
+    chart lets us tighten: a read-only root (ASCP only writes its socket, on the hostPath
+    provider volume), no capabilities and the runtime's default seccomp profile. It still runs
+    as root: the provider directory on the host is root-owned."""
     return {
         "awsRegion": args.aws_region,
         "secrets-store-csi-driver": {"install": False},
-        "tolerations": [t.as_dict() for t in args.tolerations],
+        "tolerations": tolerations(args),
+        "securityContext": {
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
     }
 
 
 def addon_configuration(args: SecretsStoreCsiArgs) -> dict[str, Any]:
-    """Configuration values of the ASCP EKS add-on: the driver's settings under its
-    sub-chart key; tolerations only when there are some, to stay inside the add-on schema."""
+    """Configuration values of the ASCP EKS add-on: ASCP's chart values, with the driver's
+    settings under its sub-chart key (`secrets-store-csi-driver.tokenRequests` is where ASCP's
+    chart at 3.1.1 sets both audiences)."""
     driver: dict[str, Any] = {
         "syncSecret": {"enabled": args.enable_sync_secret},
         "enableSecretRotation": args.enable_secret_rotation,
+        "tokenRequests": token_requests(),
+        "linux": {"tolerations": tolerations(args)},
     }
     if args.enable_secret_rotation:
         driver["rotationPollInterval"] = args.rotation_poll_interval
-    config: dict[str, Any] = {"secrets-store-csi-driver": driver}
-    if args.tolerations:
-        tolerations = [t.as_dict() for t in args.tolerations]
-        driver["linux"] = {"tolerations": tolerations}
-        config["tolerations"] = tolerations
-    return config
+    return {"secrets-store-csi-driver": driver, "tolerations": tolerations(args)}
 
 
 class SecretsStoreCsi(pulumi.ComponentResource):
@@ -167,7 +213,10 @@ class SecretsStoreCsi(pulumi.ComponentResource):
             atomic=True,
             cleanup_on_fail=True,
             timeout=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.driver]),
+            # Side by side with the driver: nothing in the provider's install needs the
+            # driver first (it only serves a socket the driver dials), so there is one Helm
+            # wave less. Workloads that mount the volume wait for both (`releases`).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.releases = [self.driver, self.provider]
         self.register_outputs({"releases": [self.driver.name, self.provider.name]})

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.cluster import Cluster, ClusterArgs
+from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from components.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
 from components.modes import IdentityMode, NatGatewayMode
 from components.network import Network, NetworkArgs
@@ -352,6 +352,15 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             taints=[NodeTaint(t.key, t.value, t.eks_effect) for t in ng.taints],
             ssh_key_name=ng.ssh_key_name,
             tags=tags,
+        ),
+    )
+    CoreDns(
+        "coredns",
+        CoreDnsArgs(
+            cluster_name=cluster.cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            tags=tags,
+            wait_for=[nodegroup],
         ),
     )
     platform = Platform(cfg, cluster, nodegroup, _secrets_key_arns(cfg))

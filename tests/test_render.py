@@ -93,7 +93,10 @@ def test_objects_land_in_their_namespace_folder_and_cluster_scoped_ones_in_clust
         SECRETS_STORE_CSI_DRIVER.version,
         SECRETS_STORE_CSI_DRIVER.repo,
     )
-    assert driver["values"]["tokenRequests"] == [{"audience": "sts.amazonaws.com"}]
+    assert driver["values"]["tokenRequests"] == [
+        {"audience": "sts.amazonaws.com"},
+        {"audience": "pods.eks.amazonaws.com"},
+    ]
 
 
 def test_no_secret_value_reaches_the_render_output(with_test_secrets):

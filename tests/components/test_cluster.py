@@ -3,9 +3,19 @@
 import json
 import re
 
+import pulumi
 import pytest
 
-from components.cluster import CLUSTER_ADMIN_POLICY, Cluster, ClusterArgs
+from components.cluster import (
+    CLUSTER_ADMIN_POLICY,
+    OIDC_PROVIDER_TYPE,
+    Cluster,
+    ClusterArgs,
+    CoreDns,
+    CoreDnsArgs,
+    oidc_provider_tags,
+)
+from components.versions import EKS_ADDON_VERSIONS
 
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin"
 
@@ -114,3 +124,88 @@ def test_control_plane_role_may_use_only_its_own_key(recorded):
     assert "kms:*" not in kms["Statement"][0]["Action"]
     eks = recorded.named("cluster-eks")
     assert recorded.depends_on(eks, recorded.named("cluster-service-role-kms"))
+
+
+# --- what pulumi-eks creates from our inputs (nodejs/eks/cluster/cluster.ts) ----------------
+
+
+def test_vpc_cni_and_kube_proxy_builds_are_pinned_for_the_cluster_version(recorded):
+    eks = recorded.named("cluster-eks").inputs
+    pins = EKS_ADDON_VERSIONS["1.35"]
+    assert eks["vpcCniOptions"]["addonVersion"] == pins["vpc-cni"]
+    assert eks["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert eks["kubeProxyAddonOptions"]["version"] == pins["kube-proxy"]
+
+
+def test_pulumi_eks_never_manages_coredns(recorded):
+    options = recorded.named("cluster-eks").inputs["corednsAddonOptions"]
+    assert options["enabled"] is False
+    assert "configurationValues" not in options, "configuration values would enable it anyway"
+
+
+def test_pulumi_eks_security_groups_are_skipped(recorded):
+    eks = recorded.named("cluster-eks")
+    assert eks.inputs["skipDefaultSecurityGroups"] is True
+    assert "clusterSecurityGroup" not in eks.inputs
+
+
+@pulumi.runtime.test
+def test_cluster_security_group_id_is_pulumi_eks_cluster_security_group_output(pulumi_mocks):
+    cluster = Cluster("cluster", _args())
+
+    def check(values):
+        security_group, recorded_id = values
+        assert security_group == recorded_id
+        assert security_group.startswith("sg-")
+
+    eks_output = cluster.eks.cluster_security_group_id
+    return pulumi.Output.all(cluster.cluster_security_group_id, eks_output).apply(check)
+
+
+def test_access_entries_carry_the_stack_tags(recorded):
+    entry = recorded.named("cluster-eks").inputs["accessEntries"]["admin-0"]
+    assert entry["tags"] == {"project": "eks-secrets-platform"}
+
+
+def test_a_cluster_version_without_addon_pins_is_refused():
+    with pytest.raises(ValueError, match=r"no pinned vpc-cni add-on build for Kubernetes 1\.29"):
+        _args(kubernetes_version="1.29")
+
+
+def _transform_args(type_: str, props: dict) -> pulumi.ResourceTransformArgs:
+    return pulumi.ResourceTransformArgs(
+        custom=True, type_=type_, name="x", props=props, opts=pulumi.ResourceOptions()
+    )
+
+
+def test_oidc_provider_transform_adds_the_tags_and_leaves_others_alone():
+    transform = oidc_provider_tags({"project": "p", "env": "dev"})
+    result = transform(_transform_args(OIDC_PROVIDER_TYPE, {"url": "https://oidc"}))
+    assert result is not None
+    assert result.props == {"url": "https://oidc", "tags": {"project": "p", "env": "dev"}}
+    assert transform(_transform_args("aws:eks/cluster:Cluster", {"tags": {}})) is None
+    assert oidc_provider_tags({})(_transform_args(OIDC_PROVIDER_TYPE, {})) is None
+
+
+def test_coredns_is_a_pinned_addon_after_the_nodegroup(build):
+    def program():
+        nodes = pulumi.CustomResource("test:index:NodeGroup", "nodes")
+        CoreDns(
+            "coredns",
+            CoreDnsArgs(
+                cluster_name="eks-test",
+                kubernetes_version="1.34",
+                tags={"project": "p"},
+                wait_for=[nodes],
+            ),
+        )
+
+    rec = build(program)
+    addon = rec.named("coredns-addon")
+    assert addon.type == "aws:eks/addon:Addon"
+    assert addon.inputs["addonName"] == "coredns"
+    assert addon.inputs["addonVersion"] == EKS_ADDON_VERSIONS["1.34"]["coredns"]
+    assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert addon.inputs["preserve"] is True
+    assert addon.inputs["tags"] == {"project": "p"}
+    assert rec.depends_on(addon, rec.named("nodes"))

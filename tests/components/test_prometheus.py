@@ -36,6 +36,14 @@ def test_prometheus_selects_labelled_monitors_in_labelled_namespaces():
     assert not selects(PrometheusArgs(), SCRAPE_SELECTOR, {"team": "x"})
 
 
+def test_pod_monitor_and_rule_selectors_are_scoped_not_empty():
+    spec = chart_values(PrometheusArgs())["prometheus"]["prometheusSpec"]
+    for kind in ("podMonitor", "rule"):
+        assert spec[f"{kind}SelectorNilUsesHelmValues"] is False
+        assert spec[f"{kind}Selector"] == {"matchLabels": SCRAPE_SELECTOR}, kind
+        assert spec[f"{kind}NamespaceSelector"] == {"matchLabels": SCRAPE_SELECTOR}, kind
+
+
 def test_prometheus_pod_settings_fit_the_restricted_profile():
     spec = chart_values(PrometheusArgs())["prometheus"]["prometheusSpec"]
     pod = {

@@ -1,4 +1,4 @@
-"""SecretsStoreCsi: one driver, pinned charts, the STS token audience, nested values."""
+"""SecretsStoreCsi: one driver, pinned charts, both token audiences, nested values."""
 
 import pulumi
 import pytest
@@ -35,19 +35,37 @@ def _dotted_keys(value, path=""):
             yield from _dotted_keys(item, path)
 
 
-def test_driver_gets_the_sts_audience_the_aws_provider_needs():
-    assert driver_values(ARGS)["tokenRequests"] == [{"audience": "sts.amazonaws.com"}]
+def test_driver_requests_tokens_for_irsa_and_pod_identity():
+    assert driver_values(ARGS)["tokenRequests"] == [
+        {"audience": "sts.amazonaws.com"},
+        {"audience": "pods.eks.amazonaws.com"},
+    ]
 
 
-def test_rotation_sync_and_tolerations_reach_the_driver():
+def test_rotation_and_sync_reach_the_driver():
     values = driver_values(ARGS)
     assert values["syncSecret"] == {"enabled": True}
     assert values["enableSecretRotation"] is True
     assert values["rotationPollInterval"] == "90s"
-    assert values["linux"]["tolerations"] == [
+
+
+def test_daemonsets_tolerate_every_taint_by_default():
+    assert driver_values(ARGS)["linux"]["tolerations"] == [{"operator": "Exists"}]
+    assert provider_values(ARGS)["tolerations"] == [{"operator": "Exists"}]
+
+
+def test_without_tolerate_every_taint_only_the_given_tolerations_apply():
+    args = SecretsStoreCsiArgs(
+        aws_region="eu-west-1",
+        tolerate_every_taint=False,
+        tolerations=ARGS.tolerations,
+    )
+    expected = [
         {"key": "dedicated", "operator": "Equal", "value": "apps", "effect": "NoSchedule"},
         {"key": "gpu", "operator": "Exists", "effect": "NoSchedule"},
     ]
+    assert driver_values(args)["linux"]["tolerations"] == expected
+    assert provider_values(args)["tolerations"] == expected
 
 
 def test_no_poll_interval_without_rotation():
@@ -94,13 +112,26 @@ def test_both_charts_are_pinned_helm_v3_releases_in_kube_system(recorded):
         assert release["namespace"] == NAMESPACE
 
 
-def test_driver_waits_for_nodes_and_provider_waits_for_driver(recorded):
+def test_driver_and_provider_install_side_by_side_after_the_nodes(recorded):
     driver = recorded.named("csi-driver")
     provider = recorded.named("csi-aws-provider")
     assert recorded.depends_on(driver, recorded.named("nodes"))
-    assert recorded.depends_on(provider, driver)
+    assert recorded.depends_on(provider, recorded.named("nodes"))
+    assert not recorded.depends_on(provider, driver)
+    assert not recorded.depends_on(driver, provider)
 
 
 def test_chart_pins_record_when_they_were_checked():
     for pin in (SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS):
         assert pin.version.count(".") == 2 and pin.checked.year >= 2026
+
+
+def test_every_supported_kubernetes_version_has_pinned_addon_builds():
+    from components.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT, addon_version
+
+    for version in EKS_STANDARD_SUPPORT:
+        for addon in ("vpc-cni", "kube-proxy", "coredns"):
+            assert addon_version(version, addon).startswith("v"), (version, addon)
+    assert set(EKS_ADDON_VERSIONS) == set(EKS_STANDARD_SUPPORT)
+    with pytest.raises(ValueError, match=r"no pinned coredns add-on build for Kubernetes 1\.20"):
+        addon_version("1.20", "coredns")

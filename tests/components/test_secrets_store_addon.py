@@ -45,7 +45,13 @@ def test_addon_replaces_both_helm_releases_and_waits_for_the_nodes(build):
             "syncSecret": {"enabled": True},
             "enableSecretRotation": True,
             "rotationPollInterval": "90s",
-        }
+            "tokenRequests": [
+                {"audience": "sts.amazonaws.com"},
+                {"audience": "pods.eks.amazonaws.com"},
+            ],
+            "linux": {"tolerations": [{"operator": "Exists"}]},
+        },
+        "tolerations": [{"operator": "Exists"}],
     }
     assert rec.depends_on(addon, rec.named("nodes"))
     assert holder["csi"].releases == [holder["csi"].addon]
@@ -54,19 +60,25 @@ def test_addon_replaces_both_helm_releases_and_waits_for_the_nodes(build):
 def test_addon_configuration_carries_tolerations_to_driver_and_provider():
     config = addon_configuration(
         _args(
+            tolerate_every_taint=False,
             tolerations=[Toleration("dedicated", "apps", "NoSchedule")],
             enable_secret_rotation=False,
         )
     )
     toleration = {"key": "dedicated", "operator": "Equal", "value": "apps", "effect": "NoSchedule"}
-    assert config == {
-        "secrets-store-csi-driver": {
-            "syncSecret": {"enabled": True},
-            "enableSecretRotation": False,
-            "linux": {"tolerations": [toleration]},
-        },
-        "tolerations": [toleration],
-    }
+    assert config["secrets-store-csi-driver"]["linux"] == {"tolerations": [toleration]}
+    assert config["tolerations"] == [toleration]
+    assert "rotationPollInterval" not in config["secrets-store-csi-driver"]
+
+
+def test_addon_configuration_requests_the_same_audiences_as_the_helm_driver():
+    from components.secrets_store import driver_values
+
+    args = _args()
+    assert (
+        addon_configuration(args)["secrets-store-csi-driver"]["tokenRequests"]
+        == driver_values(args)["tokenRequests"]
+    )
 
 
 def test_helm_stays_the_default_install_method():

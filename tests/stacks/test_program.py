@@ -116,11 +116,15 @@ def test_service_account_carries_the_role_arn(dev):
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
 
 
-def test_driver_dependent_objects_wait_for_the_releases(dev):
+def test_driver_dependent_objects_wait_for_both_releases(dev):
     driver = dev.named("secrets-store-driver")
+    provider = dev.named("secrets-store-aws-provider")
     for name in ("secrets-demo-secrets-class-spc", "secrets-demo-workload-deployment"):
         assert dev.depends_on(dev.named(name), driver), name
-    assert dev.depends_on(driver, dev.named("nodes-ng"))
+        assert dev.depends_on(dev.named(name), provider), name
+    for release in (driver, provider):
+        assert dev.depends_on(release, dev.named("nodes-ng"))
+    assert not dev.depends_on(provider, driver)
 
 
 def test_every_kubernetes_object_uses_the_cluster_provider(dev):
@@ -178,3 +182,13 @@ def test_bad_config_fails_before_any_resource_is_registered():
         run_program("dev", bad, recorder=recorder)
     assert len(caught.value.problems) == 3  # region, disk size, and the missing secret value
     assert recorder.resources == []
+
+
+def test_coredns_addon_is_pinned_and_created_after_the_nodegroup(dev):
+    from components.versions import EKS_ADDON_VERSIONS
+
+    addon = dev.named("coredns-addon")
+    assert addon.inputs["addonName"] == "coredns"
+    version = dev.named("cluster-eks").inputs["version"]
+    assert addon.inputs["addonVersion"] == EKS_ADDON_VERSIONS[version]["coredns"]
+    assert dev.depends_on(addon, dev.named("nodes-ng"))

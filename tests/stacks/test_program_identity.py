@@ -136,7 +136,8 @@ def test_outputs_include_the_pod_identity_demo_verify_command(dev):
 
 def test_without_pod_identity_workloads_no_agent_is_installed():
     rec = _run({f"{NS}:apps": yaml.safe_dump(DEV_APPS[:1])})
-    assert not rec.of_type("aws:eks/addon:Addon")
+    addons = [a.inputs["addonName"] for a in rec.of_type("aws:eks/addon:Addon")]
+    assert addons == ["coredns"]
     assert not rec.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
 
 
@@ -167,7 +168,8 @@ def test_abac_mode_binds_two_namespaces_to_one_shared_role():
         }
     }
     assert not any("secrets-demo-secrets-read" in r.name for r in rec.resources)
-    assert len(rec.of_type("aws:eks/addon:Addon")) == 1
+    addons = [a.inputs["addonName"] for a in rec.of_type("aws:eks/addon:Addon")]
+    assert sorted(addons) == ["coredns", "eks-pod-identity-agent"]
 
 
 def test_failover_with_a_created_key_replicates_secrets_keys_and_policies():

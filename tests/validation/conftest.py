@@ -9,8 +9,9 @@ import pytest
 
 from tests.conftest import STACKS
 from tests.validation import gate
+from tools import charts
 from tools.pulumi_mocks import PROJECT, stack_config
-from tools.render import Render, render
+from tools.render import Render, render, safe_name, to_yaml
 
 
 @dataclass
@@ -53,6 +54,58 @@ def rendered(request, tmp_path_factory) -> RenderedStack:
         releases=gate.load_releases(out),
         iam=gate.load_iam(out),
     )
+
+
+@dataclass
+class RenderedChart:
+    """One Helm release of a stack, rendered by the real Helm engine with the program's values."""
+
+    path: str
+    """The release's file in the stack render (`k8s/<ns>/HelmRelease-<name>.yaml`)."""
+    release: dict
+    objects: list[dict]
+
+    @property
+    def name(self) -> str:
+        return self.release["release"]
+
+    def of_kind(self, kind: str) -> list[dict]:
+        return [o for o in self.objects if o.get("kind") == kind]
+
+
+def render_charts(rendered_stack: RenderedStack) -> dict[str, RenderedChart]:
+    """Every release of a render, by release name; the objects are also written under
+    `<out>/charts/<namespace>/<Kind>-<name>.yaml` for checkov (alone: checkov matches a
+    NetworkPolicy's podSelector across namespaces, so the program's policies would hide
+    findings in kube-system)."""
+    result = {}
+    for path, release in rendered_stack.releases.items():
+        by_template = charts.render_release(release)
+        objects = [o for items in by_template.values() for o in items]
+        result[release["release"]] = RenderedChart(path, release, objects)
+        for obj in objects:
+            namespace = (obj.get("metadata") or {}).get("namespace") or release["namespace"]
+            target = (
+                rendered_stack.out
+                / "charts"
+                / namespace
+                / f"{obj['kind']}-{safe_name(obj['metadata']['name'])}.yaml"
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(to_yaml(obj))
+    return result
+
+
+@pytest.fixture(scope="session")
+def rendered_charts(rendered) -> dict[str, RenderedChart]:
+    """The stack's Helm releases rendered once per session (milliseconds each)."""
+    return render_charts(rendered)
+
+
+@pytest.fixture(scope="session")
+def charts_checkov_run(rendered, rendered_charts) -> gate.CheckovRun:
+    """checkov once per stack over the third-party manifests the charts render."""
+    return gate.run_checkov(rendered.out / "charts", gate.load_skips())
 
 
 @pytest.fixture(scope="session")

@@ -683,6 +683,33 @@ def run_checkov(directory: Path, skips: list[Skip], binary: Path | None = None) 
     return CheckovRun(command, report, failed, stale)
 
 
+def scanned_resources(run: CheckovRun) -> set[str]:
+    """Every checkov resource id a run checked (passed or failed, before our skips)."""
+    results = run.report.get("results") or {}
+    return {
+        c["resource"] for key in ("passed_checks", "failed_checks") for c in results.get(key) or []
+    }
+
+
+def stale_scoped_skips(skips: Iterable[Skip], runs: Iterable[CheckovRun]) -> list[str]:
+    """Resource-scoped skips whose resource the runs scanned but which no run found: the
+    finding is gone. A resource no run scanned (a chart this stack does not install) is not
+    stale here; the same skip file serves the project's objects and the charts' objects."""
+    runs = list(runs)
+    scanned = set().union(*(scanned_resources(r) for r in runs))
+    hits = {
+        (c["check_id"], c["resource"])
+        for r in runs
+        for c in (r.report.get("results") or {}).get("failed_checks") or []
+    }
+    return sorted(
+        f"{s.check_id} on {res}"
+        for s in skips
+        for res in s.resources
+        if res in scanned and (s.check_id, res) not in hits
+    )
+
+
 def describe_failed(checks: Iterable[dict[str, Any]]) -> list[str]:
     return sorted(
         f"{c['check_id']} {c['check_name']}: {c['resource']} ({c.get('file_path')})" for c in checks
@@ -819,3 +846,54 @@ def key_policy_errors(text: str, account_id: str, where: str = "") -> list[str]:
                 elif kind != "AWS":
                     errors.append(f"{where} Statement[{i}]: unexpected {kind} principal {value!r}")
     return errors
+
+
+# --- Helm charts: values keys and taints ---------------------------------------------------
+
+
+# Values that charts hand to the API server verbatim (`toYaml .Values.securityContext`): their
+# inner keys are Kubernetes fields, not chart values, and the strict schema validation of the
+# rendered objects checks them.
+KUBERNETES_OBJECT_VALUES = frozenset(
+    {"securityContext", "podSecurityContext", "resources", "affinity", "nodeSelector"}
+)
+
+
+def unknown_value_keys(given: Any, defaults: Any, path: str = "") -> list[str]:
+    """Dotted paths of keys we set that the chart's default values do not have (Helm ignores a
+    typo silently). The key itself must exist; below it nothing is checked when its default is
+    null or an empty map (`resources: {}`, `podAnnotations: {}`: the chart takes free-form
+    content) or when it is a Kubernetes object passed through verbatim
+    (KUBERNETES_OBJECT_VALUES). Lists are values, not structure, and are never descended into."""
+    if not isinstance(given, dict):
+        return []
+    if defaults is None or defaults == {} or path.rsplit(".", 1)[-1] in KUBERNETES_OBJECT_VALUES:
+        return []
+    if not isinstance(defaults, dict):
+        return [f"{path}: the chart's default is {type(defaults).__name__}, not a map"]
+    problems = []
+    for key, value in given.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in defaults:
+            problems.append(where)
+        else:
+            problems += unknown_value_keys(value, defaults[key], where)
+    return problems
+
+
+def tolerates(tolerations: Iterable[dict[str, Any]], taint: dict[str, str]) -> bool:
+    """Kubernetes semantics: a toleration matches a taint by key (empty key with Exists
+    matches every key), operator (Exists ignores the value) and effect (empty = all)."""
+    for t in tolerations:
+        if t.get("effect") and t["effect"] != taint["effect"]:
+            continue
+        operator = t.get("operator", "Equal")
+        if not t.get("key"):
+            if operator == "Exists":
+                return True
+            continue
+        if t["key"] != taint["key"]:
+            continue
+        if operator == "Exists" or t.get("value", "") == taint.get("value", ""):
+            return True
+    return False
