@@ -74,6 +74,7 @@ TAINT_EFFECTS = {
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
 }
 SSH_KEY_NAME = re.compile(r"[\w .:/=+@-]{1,255}")
+CI_RUNNER_LABEL = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 DEFAULT_SECRETS_YAML = """
 - name: demo-app-credentials
@@ -120,9 +121,19 @@ class ClusterConfig:
     admin_principal_arns: tuple[str, ...] = ()
     public_access_cidrs: tuple[str, ...] = ()
     """Empty means the API endpoint is private only."""
+    ci_runner_cidrs: tuple[str, ...] = ()
+    """Static egress ranges of the CI runner that deploys this stack; added to the
+    endpoint's public access CIDRs so `pulumi up` reaches the Kubernetes API."""
+    ci_runner_label: str = ""
+    """The `runs-on` label of that runner in the workflows (tests compare the two)."""
     enable_deletion_protection: bool = False
     enable_network_policy: bool = True
     """Turns on NetworkPolicy enforcement in the VPC CNI add-on."""
+
+    @property
+    def endpoint_public_access_cidrs(self) -> tuple[str, ...]:
+        """publicAccessCidrs then ciRunnerCidrs, without duplicates."""
+        return tuple(dict.fromkeys((*self.public_access_cidrs, *self.ci_runner_cidrs)))
 
 
 @dataclass(frozen=True)
@@ -446,6 +457,20 @@ def _parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterConfig:
         )
         or default_name
     )
+    ci_cidrs = r.string_list("ciRunnerCidrs", item=_ci_runner_cidr)
+    ci_label = r.string(
+        "ciRunnerLabel",
+        "",
+        pattern=CI_RUNNER_LABEL,
+        allowed="must be a runner label: letters, digits, '.', '_' or '-'",
+    )
+    if bool(ci_cidrs) != bool(ci_label):
+        r.fail(
+            "ciRunnerLabel",
+            ci_label,
+            "ciRunnerLabel and ciRunnerCidrs go together: set both (the runner and its static "
+            "egress ranges) or neither",
+        )
     return ClusterConfig(
         name=name,
         kubernetes_version=version,
@@ -457,9 +482,20 @@ def _parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterConfig:
             ),
         ),
         public_access_cidrs=r.string_list("publicAccessCidrs", item=check_cidr),
+        ci_runner_cidrs=ci_cidrs,
+        ci_runner_label=ci_label,
         enable_deletion_protection=r.boolean("enableClusterDeletionProtection", False),
         enable_network_policy=r.boolean("enableNetworkPolicy", True),
     )
+
+
+def _ci_runner_cidr(value: str) -> str | None:
+    """A runner's static egress range: an IPv4 CIDR no wider than /16."""
+    if problem := check_cidr(value):
+        return problem
+    if ":" in value or int(value.split("/")[1]) < 16:
+        return "must be an IPv4 CIDR of /16 or narrower (the runner's static egress range)"
+    return None
 
 
 def _parse_nodegroup(r: ConfigReader) -> NodeGroupConfig:
