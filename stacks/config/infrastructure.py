@@ -90,7 +90,26 @@ def _admins(r: ConfigReader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arns))
 
 
+def _ci_runner(r: ConfigReader) -> tuple[tuple[str, ...], str]:
+    cidrs = r.string_list("ciRunnerCidrs", check=rules.ci_runner_cidr)
+    label = r.string(
+        "ciRunnerLabel",
+        check=rules.matches(
+            rules.CI_RUNNER_LABEL, "must be a runner label: letters, digits, '.', '_' or '-'"
+        ),
+    )
+    if bool(cidrs) != bool(label) and not r.problems_for("ciRunnerCidrs"):
+        r.fail(
+            "ciRunnerLabel",
+            label,
+            "ciRunnerLabel and ciRunnerCidrs go together: set both (the runner and its static "
+            "egress ranges) or neither",
+        )
+    return cidrs, label
+
+
 def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
+    ci_cidrs, ci_label = _ci_runner(r)
     return ClusterSettings(
         name=r.string(
             "clusterName",
@@ -103,6 +122,8 @@ def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
         kubernetes_version=_kubernetes_version(r, today),
         admin_principal_arns=_admins(r),
         public_access_cidrs=r.string_list("publicAccessCidrs", check=rules.public_access_cidr),
+        ci_runner_cidrs=ci_cidrs,
+        ci_runner_label=ci_label,
         enable_network_policy=r.boolean("enableNetworkPolicy"),
     )
 

@@ -53,8 +53,18 @@ class ClusterSettings:
     kubernetes_version: str
     admin_principal_arns: tuple[str, ...]
     public_access_cidrs: tuple[str, ...]
-    """Empty means the API endpoint is private only."""
+    """Empty (with no CI runner ranges) means the API endpoint is private only."""
+    ci_runner_cidrs: tuple[str, ...]
+    """Static egress ranges of the CI runner that deploys this stack; added to the
+    endpoint's public access CIDRs so `pulumi up` reaches the Kubernetes API."""
+    ci_runner_label: str
+    """The `runs-on` label of that runner in the workflows (tests compare the two)."""
     enable_network_policy: bool
+
+    @property
+    def endpoint_public_access_cidrs(self) -> tuple[str, ...]:
+        """publicAccessCidrs then ciRunnerCidrs, without duplicates."""
+        return tuple(dict.fromkeys((*self.public_access_cidrs, *self.ci_runner_cidrs)))
 
 
 @dataclass(frozen=True)

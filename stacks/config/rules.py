@@ -54,6 +54,7 @@ TAINT_EFFECTS = {
 SSH_KEY_NAME = re.compile(r"[\w .:/=+@-]{1,255}")
 TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 CLUSTER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,99}")
+CI_RUNNER_LABEL = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 @functools.cache
@@ -94,6 +95,16 @@ def cidr(value: str) -> str | None:
 
 def public_access_cidr(value: str) -> str | None:
     return check_cidr(value) or check_not_world_open(value)
+
+
+def ci_runner_cidr(value: str) -> str | None:
+    """A runner's static egress range: an IPv4 CIDR no wider than /16."""
+    if problem := check_cidr(value):
+        return problem
+    network = ipaddress.ip_network(value)
+    if network.version != 4 or network.prefixlen < 16:
+        return "must be an IPv4 CIDR of /16 or narrower (the runner's static egress range)"
+    return None
 
 
 def vpc_cidr(value: str) -> str | None:

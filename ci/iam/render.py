@@ -1,0 +1,193 @@
+"""Fills the CI IAM templates of this folder for one stack: the documents to create its
+preview and deploy roles with (ci/iam/README.md, "Set up").
+
+    python ci/iam/render.py --stack prod --account-id 123456789012 \
+        --repository my-org/eks-secrets-platform \
+        --state-key-arn arn:aws:kms:ap-southeast-1:123456789012:key/<id> --out build/iam/prod
+
+Names, not tags, fence what a stack's roles may change wherever a tag could be forged: the
+cluster name and the secrets and parameters come from Pulumi.<stack>.yaml, roles and
+policies live under the path /eks-secrets-platform/<stack>/. Run it again, and update the
+roles, after adding a secret to a stack. Needs PyYAML (in requirements.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+IAM_DIR = Path(__file__).resolve().parent
+PROJECT = "eks-secrets-platform"
+# The GitHub environment of each stack's deploy jobs; its previews run in `<env>-preview`.
+ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
+TEMPLATES = {
+    "deploy-trust-policy.json": "github-oidc-deploy-trust-policy.json",
+    "preview-trust-policy.json": "github-oidc-preview-trust-policy.json",
+    "deploy-policy.json": "deploy-policy.json",
+    "deploy-iam-policy.json": "deploy-iam-policy.json",
+    "preview-policy.json": "preview-policy.json",
+    "permissions-boundary-policy.json": "permissions-boundary-policy.json",
+}
+LISTS = ("<SECRET_ARNS>", "<READ_SECRET_ARNS>", "<PARAMETER_ARNS>", "<READ_PARAMETER_ARNS>")
+ACCOUNT_ID = re.compile(r"\d{12}")
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+# A customer managed policy holds at most 6,144 characters without whitespace (IAM quotas);
+# a role's inline policies together only 10,240, too little for the deploy role.
+MANAGED_POLICY_LIMIT = 6144
+
+
+def stack_settings(stack: str) -> dict[str, Any]:
+    """The cluster name and the secrets and parameters of one stack file."""
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] or {}
+
+    def value(key: str) -> Any:
+        return config.get(f"{PROJECT}:{key}", declared[key].get("default"))
+
+    secrets = yaml.safe_load(value("secrets") or "[]") or []
+    return {"cluster": value("clusterName") or f"eks-secrets-{stack}", "secrets": secrets}
+
+
+def _arns(secrets: list[dict[str, Any]], account_id: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {name: [] for name in LISTS}
+    for item in secrets:
+        name, existing = str(item["name"]), str(item.get("existingArn") or "")
+        owned = not existing or bool(item.get("import"))
+        if item.get("type", "secretsmanager") == "ssmparameter":
+            arn = existing or f"arn:aws:ssm:*:{account_id}:parameter/{name.lstrip('/')}"
+            kind = "PARAMETER"
+        else:
+            arn = existing or f"arn:aws:secretsmanager:*:{account_id}:secret:{name}-??????"
+            kind = "SECRET"
+        found[f"<READ_{kind}_ARNS>"].append(arn)
+        if owned:
+            found[f"<{kind}_ARNS>"].append(arn)
+    return found
+
+
+def _fill(node: Any, lists: dict[str, list[str]], values: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _fill(v, lists, values) for k, v in node.items()}
+    if isinstance(node, list):
+        out: list[Any] = []
+        for item in node:
+            out.extend(
+                lists[item]
+                if isinstance(item, str) and item in lists
+                else [_fill(item, lists, values)]
+            )
+        return out
+    if isinstance(node, str):
+        for placeholder, value in values.items():
+            node = node.replace(placeholder, value)
+        return node
+    return node
+
+
+def render(
+    stack: str,
+    *,
+    account_id: str,
+    repository: str,
+    state_key_arn: str,
+    state_bucket: str = "",
+) -> dict[str, dict[str, Any]]:
+    """File name -> policy document, every placeholder filled. A statement left with no
+    resource (a stack without SSM parameters) is dropped."""
+    problems = []
+    if stack not in ENVIRONMENTS:
+        problems.append(f"--stack {stack!r}: must be one of {', '.join(ENVIRONMENTS)}")
+    if not ACCOUNT_ID.fullmatch(account_id):
+        problems.append(f"--account-id {account_id!r}: must be 12 digits")
+    if not REPOSITORY.fullmatch(repository):
+        problems.append(f"--repository {repository!r}: must be <org>/<repo>")
+    if not KMS_KEY_ARN.fullmatch(state_key_arn):
+        problems.append(f"--state-key-arn {state_key_arn!r}: must be a KMS key ARN")
+    if problems:
+        raise ValueError("; ".join(problems))
+    settings = stack_settings(stack)
+    org, repo = repository.split("/")
+    values = {
+        "<ACCOUNT_ID>": account_id,
+        "<ORG>": org,
+        "<REPO>": repo,
+        "<ENVIRONMENT>": ENVIRONMENTS[stack],
+        "<STACK>": stack,
+        "<CLUSTER>": settings["cluster"],
+        "<STATE_BUCKET>": state_bucket or f"{account_id}-{PROJECT}-pulumi-state",
+        "<STATE_KEY_ARN>": state_key_arn,
+    }
+    lists = _arns(settings["secrets"], account_id)
+    rendered = {}
+    for out, template in TEMPLATES.items():
+        document = _fill(json.loads((IAM_DIR / template).read_text()), lists, values)
+        document["Statement"] = [
+            s for s in document["Statement"] if "Resource" not in s or s["Resource"] != []
+        ]
+        rendered[out] = document
+    return rendered
+
+
+def size(document: dict[str, Any]) -> int:
+    """Characters IAM counts against its quotas (whitespace excluded)."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def split(document: dict[str, Any], limit: int = MANAGED_POLICY_LIMIT) -> list[dict[str, Any]]:
+    """The document as managed policies of at most `limit` characters, statements in order.
+    Allows and Denies mean the same spread over several policies of one role."""
+    parts: list[dict[str, Any]] = []
+    for statement in document["Statement"]:
+        if (
+            parts
+            and size({**parts[-1], "Statement": [*parts[-1]["Statement"], statement]}) <= limit
+        ):
+            parts[-1]["Statement"].append(statement)
+        else:
+            parts.append({"Version": document["Version"], "Statement": [statement]})
+    assert all(size(p) <= limit for p in parts), "one statement exceeds a managed policy"
+    return parts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", required=True, choices=sorted(ENVIRONMENTS))
+    parser.add_argument("--account-id", required=True)
+    parser.add_argument("--repository", required=True, help="<org>/<repo> on GitHub")
+    parser.add_argument("--state-key-arn", required=True, help="the stack's awskms key")
+    parser.add_argument(
+        "--state-bucket", default="", help=f"default <account>-{PROJECT}-pulumi-state"
+    )
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    try:
+        documents = render(
+            args.stack,
+            account_id=args.account_id,
+            repository=args.repository,
+            state_key_arn=args.state_key_arn,
+            state_bucket=args.state_bucket,
+        )
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        parts = [document] if "trust" in name else split(document)
+        for index, part in enumerate(parts, start=1):
+            out = args.out / (name if "trust" in name else name.replace(".json", f"-{index}.json"))
+            out.write_text(json.dumps(part, indent=2) + "\n")
+            print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
