@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import ec2_assume_role_policy
+from components.validation import check_one_architecture, instance_architecture
 
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -18,15 +18,16 @@ NODE_POLICIES = (
     "AmazonEKS_CNI_Policy",
 )
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
-GRAVITON = re.compile(r"[a-z]+\d+[a-z]*g[a-z]*\.")
+AMI_TYPES = {"arm64": "AL2023_ARM_64_STANDARD", "x86_64": "AL2023_x86_64_STANDARD"}
 
 
 def ami_type_for(instance_types: Sequence[str]) -> str:
     """AL2023 for the instances' architecture; mixing architectures in one group fails."""
-    arm = {bool(GRAVITON.match(t)) for t in instance_types}
-    if len(arm) != 1:
-        raise ValueError(f"instance types {list(instance_types)} mix arm64 and x86_64")
-    return "AL2023_ARM_64_STANDARD" if arm.pop() else "AL2023_x86_64_STANDARD"
+    if not instance_types:
+        raise ValueError("a nodegroup needs at least one instance type")
+    if problem := check_one_architecture(instance_types):
+        raise ValueError(f"instance types {list(instance_types)} {problem}")
+    return AMI_TYPES[instance_architecture(instance_types[0])]
 
 
 def launch_template_metadata_options() -> dict[str, object]:

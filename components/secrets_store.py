@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.modes import InstallMethod
 from components.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
 
 NAMESPACE = "kube-system"
@@ -41,7 +42,6 @@ TOLERATE_EVERY_TAINT = {"operator": "Exists"}
 """The driver chart's own default: a CSI node plugin must run on every node a pod that mounts
 secrets can land on, whatever its taints."""
 ASCP_ADDON = "aws-secrets-store-csi-driver-provider"
-INSTALL_METHODS = ("helm", "eks-addon")
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,15 @@ class SecretsStoreCsiArgs:
     """Default: the pin in components/versions.py."""
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
     """Default: the pin in components/versions.py."""
-    install_method: str = "helm"
-    """`helm` (the two pinned charts) or `eks-addon` (the ASCP EKS add-on, driver included)."""
+    install_method: InstallMethod = InstallMethod.HELM
+    """HELM (default: the two pinned charts) or EKS_ADDON (the ASCP add-on, driver included)."""
     cluster_name: pulumi.Input[str] | None = None
     """`eks-addon` only: an Output that resolves once the cluster exists."""
     addon_version: str = ""
     """`eks-addon` only: empty lets EKS pick its default build for the cluster's version."""
 
     def __post_init__(self) -> None:
-        if self.install_method not in INSTALL_METHODS:
-            raise ValueError(
-                f"install_method {self.install_method!r} is not one of {', '.join(INSTALL_METHODS)}"
-            )
-        if self.install_method == "eks-addon" and self.cluster_name is None:
+        if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON and not self.cluster_name:
             raise ValueError("install_method 'eks-addon' needs cluster_name")
 
 
@@ -175,7 +171,7 @@ class SecretsStoreCsi(pulumi.ComponentResource):
     ):
         super().__init__("eksplatform:addons:SecretsStoreCsi", name, None, opts)
         self.install_method = args.install_method
-        if args.install_method == "eks-addon":
+        if args.install_method == InstallMethod.EKS_ADDON:
             self.addon = aws.eks.Addon(
                 f"{name}-addon",
                 cluster_name=args.cluster_name,  # type: ignore[arg-type]

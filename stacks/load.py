@@ -136,7 +136,7 @@ def load(
     nodegroup = parse_nodegroup(r)
     secrets = parse_secrets(r, region)
     check_secret_values(r, secrets)
-    secrets_store = parse_secrets_store(r, nodegroup.taints)
+    secrets_store = parse_secrets_store(r)
     check_rotation(r, secrets, secrets_store)
     apps = parse_apps(r, secrets, secrets_store.enable_sync_secret)
     examples: dict[str, ExampleSettings] = {

@@ -37,7 +37,7 @@ from components.secrets import (
     SecretsKey,
     SecretsKeyArgs,
 )
-from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs, Toleration
+from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
 from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs, with_replica
 from stacks.config.model import SecretSpec, StackConfig
 
@@ -381,7 +381,6 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             enable_sync_secret=ss.enable_sync_secret,
             enable_secret_rotation=ss.enable_secret_rotation,
             rotation_poll_interval=ss.rotation_poll_interval,
-            tolerations=[Toleration(t.key, t.value, t.effect) for t in ss.tolerations],
             wait_for=[nodegroup],
             install_method=ss.install_method,
             cluster_name=cluster.cluster_name,

@@ -170,13 +170,11 @@ def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
     )
 
 
-def parse_secrets_store(r: ConfigReader, node_taints: tuple[Taint, ...]) -> SecretsStoreSettings:
-    extra = tuple(taint(t) for t in r.string_list("driverTolerations", check=rules.taint))
+def parse_secrets_store(r: ConfigReader) -> SecretsStoreSettings:
     return SecretsStoreSettings(
         enable_sync_secret=r.boolean("enableSyncSecret"),
         enable_secret_rotation=r.boolean("enableSecretRotation"),
         rotation_poll_interval=r.string("rotationPollInterval", check=rules.duration),
-        tolerations=tuple(dict.fromkeys([*node_taints, *extra])),
         install_method=r.choice("secretsStoreInstallMethod", InstallMethod),
     )
 

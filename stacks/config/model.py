@@ -174,8 +174,6 @@ class SecretsStoreSettings:
     """Installs the driver's RBAC to sync mounted secrets into Kubernetes Secrets."""
     enable_secret_rotation: bool
     rotation_poll_interval: str
-    tolerations: tuple[Taint, ...]
-    """driverTolerations plus every node taint."""
     install_method: InstallMethod
 
 

@@ -90,7 +90,7 @@ def test_helm_stays_the_default_install_method():
     [
         (
             {"install_method": "kustomize"},
-            "install_method 'kustomize' is not one of helm, eks-addon",
+            "'kustomize' is not a valid InstallMethod",
         ),
         ({"cluster_name": None}, "install_method 'eks-addon' needs cluster_name"),
     ],

@@ -422,8 +422,8 @@ CASES = [
         {"secretsStoreInstallMethod": "kustomize"},
     ),
     c(
-        f"{k('driverTolerations')}[0] = 'gpu:Never': effect must be one of NoSchedule",
-        {"driverTolerations": '["gpu:Never"]'},
+        f"{k('driverTolerations')} is not a key of this project",
+        {"driverTolerations": '["gpu:NoSchedule"]'},
     ),
     c(f"{k('enableSyncSecret')} = 'on': must be true or false", {"enableSyncSecret": "on"}),
     # --- apps --------------------------------------------------------------------------

@@ -222,14 +222,10 @@ def test_a_multi_region_key_is_accepted_for_replicated_secrets():
     assert cfg.secrets_kms_key == multi
 
 
-def test_node_taints_become_driver_tolerations():
-    cfg = load_config(
-        {
-            key("nodeTaints"): '["dedicated=apps:NoSchedule"]',
-            key("driverTolerations"): '["gpu:NoExecute"]',
-        }
-    )
-    assert [(t.key, t.value, t.effect) for t in cfg.secrets_store.tolerations] == [
-        ("dedicated", "apps", "NoSchedule"),
-        ("gpu", "", "NoExecute"),
+def test_node_taints_reach_the_nodegroup_and_the_driver_tolerates_them_all(run_stack):
+    rec = run_stack("dev", {key("nodeTaints"): '["dedicated=apps:NoSchedule"]'})
+    assert rec.named("nodes-ng").inputs["taints"] == [
+        {"key": "dedicated", "value": "apps", "effect": "NO_SCHEDULE"}
     ]
+    driver = rec.named("secrets-store-driver").inputs["values"]
+    assert driver["linux"]["tolerations"] == [{"operator": "Exists"}]
