@@ -11,6 +11,7 @@ ones the deploy role is allowed to create.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 import warnings
@@ -83,10 +84,16 @@ ACCEPTED_PERMISSIONS_MANAGEMENT = {
 RESIDUAL_TAG_ON_CREATE = {"kms:TagResource", "iam:TagOpenIDConnectProvider"}
 
 
-def rendered(stack: str) -> dict[str, dict[str, Any]]:
-    return iam_render.render(
-        stack, account_id=ACCOUNT, repository=ORG_REPO, state_key_arn=STATE_KEY
+@functools.cache
+def _rendered(stack: str) -> str:
+    """Rendering runs the program under mocks: once per stack, handed out as copies."""
+    return json.dumps(
+        iam_render.render(stack, account_id=ACCOUNT, repository=ORG_REPO, state_key_arn=STATE_KEY)
     )
+
+
+def rendered(stack: str) -> dict[str, dict[str, Any]]:
+    return json.loads(_rendered(stack))
 
 
 def as_list(value: Any) -> list[Any]:
@@ -474,3 +481,26 @@ def test_every_role_and_policy_of_the_program_fits_the_deploy_role(stack, run_st
             assert any(
                 fnmatch.fnmatchcase(arn, p) for p in attach["Condition"]["ArnLike"]["iam:PolicyARN"]
             ), arn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_secret_and_parameter_of_the_program_fits_the_deploy_role(stack, run_stack):
+    """Not only the `secrets` list: an example's own secret (the sidecar's certificate)
+    must be creatable too, or CI's `pulumi up` fails half-way."""
+    recorder = run_stack(stack)
+    policy = rendered(stack)["deploy-policy.json"]
+    (create_secret,) = allowing(policy, "secretsmanager:CreateSecret")
+    secrets = recorder.of_type("aws:secretsmanager/secret:Secret")
+    assert secrets
+    for secret in secrets:
+        arn = (
+            f"arn:aws:secretsmanager:ap-southeast-1:{ACCOUNT}:secret:{secret.inputs['name']}-AbCdEf"
+        )
+        assert any(fnmatch.fnmatchcase(arn, p) for p in as_list(create_secret["Resource"])), arn
+    parameters = recorder.of_type("aws:ssm/parameter:Parameter")
+    if parameters:
+        (put,) = allowing(policy, "ssm:PutParameter")
+        for parameter in parameters:
+            name = parameter.inputs["name"].lstrip("/")
+            arn = f"arn:aws:ssm:ap-southeast-1:{ACCOUNT}:parameter/{name}"
+            assert any(fnmatch.fnmatchcase(arn, p) for p in as_list(put["Resource"])), arn

@@ -6,9 +6,12 @@ preview and deploy roles with (ci/iam/README.md, "Set up").
         --state-key-arn arn:aws:kms:ap-southeast-1:123456789012:key/<id> --out build/iam/prod
 
 Names, not tags, fence what a stack's roles may change wherever a tag could be forged: the
-cluster name and the secrets and parameters come from Pulumi.<stack>.yaml, roles and
-policies live under the path /eks-secrets-platform/<stack>/. Run it again, and update the
-roles, after adding a secret to a stack. Needs PyYAML (in requirements.txt).
+cluster name comes from Pulumi.<stack>.yaml; the secrets and parameters are every one the
+program registers for that stack (run offline under the project's mocks, so a secret an
+example generates for itself, such as the sidecar's certificate, is fenced in too) plus
+those the stack file references by ARN; roles and policies live under the path
+/eks-secrets-platform/<stack>/. Run it again, and update the roles, after adding a secret
+or an app to a stack. Needs the project's .venv.
 """
 
 from __future__ import annotations
@@ -44,16 +47,48 @@ KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]
 MANAGED_POLICY_LIMIT = 6144
 
 
+def program_secrets(stack: str) -> list[dict[str, Any]]:
+    """Every Secrets Manager secret and SSM parameter the program registers for `stack`
+    (created or imported), as `secrets` entries: what the deploy role must be able to write."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools.pulumi_mocks import run_program, stack_config
+    from tools.render import REDACTED, SECRET_VALUES_KEY, created_secret_names
+
+    config = stack_config(stack)
+    config[SECRET_VALUES_KEY] = json.dumps(dict.fromkeys(created_secret_names(config), REDACTED))
+    recorder = run_program(stack, config)
+    found = [
+        {"name": r.inputs["name"], "type": "secretsmanager"}
+        for r in recorder.of_type("aws:secretsmanager/secret:Secret")
+    ]
+    found += [
+        {"name": r.inputs["name"], "type": "ssmparameter"}
+        for r in recorder.of_type("aws:ssm/parameter:Parameter")
+    ]
+    return found
+
+
 def stack_settings(stack: str) -> dict[str, Any]:
-    """The cluster name and the secrets and parameters of one stack file."""
+    """The cluster name, and the secrets and parameters: the program's, and those the stack
+    file references by ARN (read, never written)."""
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] or {}
 
     def value(key: str) -> Any:
         return config.get(f"{PROJECT}:{key}", declared[key].get("default"))
 
-    secrets = yaml.safe_load(value("secrets") or "[]") or []
-    return {"cluster": value("clusterName") or f"eks-secrets-{stack}", "secrets": secrets}
+    listed = yaml.safe_load(value("secrets") or "[]") or []
+    referenced = [s for s in listed if s.get("existingArn") and not s.get("import")]
+    imported = {s["name"]: s["existingArn"] for s in listed if s.get("import")}
+    owned = [
+        {**s, "existingArn": imported[s["name"]], "import": True} if s["name"] in imported else s
+        for s in program_secrets(stack)
+    ]
+    return {
+        "cluster": value("clusterName") or f"eks-secrets-{stack}",
+        "secrets": [*owned, *referenced],
+    }
 
 
 def _arns(secrets: list[dict[str, Any]], account_id: str) -> dict[str, list[str]]:
