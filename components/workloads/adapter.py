@@ -139,12 +139,14 @@ class AdapterExampleArgs:
     """Inputs of AdapterExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_monitor_labels: Mapping[str, str] = field(default_factory=dict)
-    """Extra labels the Prometheus serviceMonitorSelector matches."""
+    """Extra labels the Prometheus serviceMonitorSelector matches. Default: none."""
     crd_ready: Sequence[pulumi.Resource] = ()
-    """What installs the ServiceMonitor CRD (the Prometheus Helm release)."""
+    """What installs the ServiceMonitor CRD (the Prometheus Helm release). Default: none, which
+    is refused: name at least one."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline."""
+    """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):

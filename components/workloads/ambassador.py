@@ -53,7 +53,9 @@ HTML_DIR = "/usr/share/nginx/html"
 @dataclass(frozen=True)
 class Backend:
     name: str
+    """The backend's Deployment and Service name (DNS-1123 label). Required."""
     weight: int
+    """Its share of the requests, relative to the other backends (1-100). Required."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.name):
@@ -236,9 +238,12 @@ class AmbassadorExampleArgs:
     """Inputs of AmbassadorExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     backends: Sequence[Backend] = (Backend("server1", 3), Backend("server2", 1))
+    """The backends the ambassador spreads requests over, by weight. Default: `server1` (3) and
+    `server2` (1)."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline (`NamespaceBaseline.ready`)."""
+    """The namespace baseline (`NamespaceBaseline.ready`). Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):

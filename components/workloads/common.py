@@ -30,12 +30,16 @@ class WorkloadIdentity:
     """What an example needs to get its own IRSA role for reading its secrets."""
 
     oidc_provider_arn: pulumi.Input[str]
+    """ARN of the cluster's IAM OIDC provider. Required."""
     oidc_issuer: pulumi.Input[str]
+    """The cluster's OIDC issuer URL. Required."""
     region: str
+    """AWS region of the example's secrets (the stack's). Required."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     failover_region: str = ""
-    """Where ASCP reads when the primary region fails: the example's secrets must have a
-    replica there (the sidecar example replicates its own TLS secret)."""
+    """Where ASCP reads when the primary region fails: the example's secrets must have a replica
+    there (the sidecar example replicates its own TLS secret). Default: empty, none."""
 
     def secrets_args(
         self,

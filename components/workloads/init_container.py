@@ -187,13 +187,15 @@ class InitContainerExampleArgs:
     """Inputs of InitContainerExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     source: str = "configmap"
+    """Where the init container gets the site: `configmap` or `git`. Default: `configmap`."""
     git_repo: str = ""
-    """Public https URL cloned when source is `git`."""
+    """Public https URL cloned when source is `git`. Default: empty."""
     git_ref: str = ""
-    """Branch or tag to clone; empty means the repository's default branch."""
+    """Branch or tag to clone. Default: empty, the repository's default branch."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline."""
+    """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):

@@ -76,15 +76,19 @@ class NginxSecretsDemoArgs:
     """Inputs of NginxSecretsDemo."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_account: str
-    """Bound to an IAM role (IRSA) that may read only this demo's secrets."""
+    """Bound to an IAM role that may read only this demo's secrets. Required."""
     secret_provider_class: str
+    """The SecretProviderClass mounted at /mnt/secrets-store. Required."""
     synced_secret: str = ""
-    """A Kubernetes Secret synced by the driver, exposed as env vars; empty for none."""
+    """A Kubernetes Secret synced by the driver, exposed as env vars. Default: empty, none."""
     synced_keys: Sequence[str] = ()
+    """Keys of `synced_secret` exposed as env vars. Default: none."""
     replicas: int = 1
+    """Pods of the Deployment (count). Default: 1."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The SecretProviderClass, the ServiceAccount and the CSI driver releases."""
+    """The SecretProviderClass, the ServiceAccount and the CSI driver releases. Default: none."""
 
 
 class NginxSecretsDemo(pulumi.ComponentResource):

@@ -143,16 +143,20 @@ class RedisSecretSidecarArgs:
     """Inputs of RedisSecretSidecar."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     secret: SecretObject
-    """The password secret, as the SecretProviderClass mounts it."""
+    """The password secret, as the SecretProviderClass mounts it (a plain string, no jmesPath).
+    Required."""
     secret_arn: pulumi.Input[str]
-    """The primary's ARN; with `identity.failover_region` its replica there is granted too."""
+    """The primary's ARN; with `identity.failover_region` its replica there is granted too.
+    Required."""
     identity: WorkloadIdentity
+    """The cluster identity its IRSA role trusts. Required."""
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
-    """The customer-managed key(s) encrypting the secret, if any (`kms:Decrypt` via Secrets
-    Manager only)."""
+    """The customer-managed key(s) encrypting the secret (`kms:Decrypt` via Secrets Manager only).
+    Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline and the CSI driver releases."""
+    """The namespace baseline and the CSI driver releases. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):

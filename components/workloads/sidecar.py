@@ -242,19 +242,26 @@ class SidecarExampleArgs:
     """Inputs of SidecarExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     hostname: str
-    """Subject and first SAN of the self-signed certificate."""
+    """Subject and first SAN of the self-signed certificate (a DNS name, at most 64 characters).
+    Required."""
     secret_name: str
-    """Secrets Manager name of the generated certificate and key."""
+    """Secrets Manager name of the generated certificate and key. Required."""
     identity: WorkloadIdentity
+    """The cluster identity its IRSA role trusts. Required."""
     service_type: str = "ClusterIP"
+    """`ClusterIP` or `LoadBalancer` (an NLB). Default: `ClusterIP`."""
     load_balancer_scheme: str = "internal"
-    """`internal` or `internet-facing`; used when service_type is LoadBalancer."""
+    """`internal` or `internet-facing`; used when service_type is LoadBalancer. Default:
+    `internal`."""
     validity_hours: int = 24 * 90
+    """Lifetime of the certificate, in hours. Default: 2160 (90 days)."""
     early_renewal_hours: int = 24 * 30
-    """`pulumi up` re-issues the certificate once it is this close to expiry."""
+    """`pulumi up` re-issues the certificate once it is this close to expiry, in hours. Default:
+    720 (30 days)."""
     wait_for: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    """The namespace baseline and the CSI driver releases."""
+    """The namespace baseline and the CSI driver releases. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
