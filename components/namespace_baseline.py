@@ -324,11 +324,10 @@ class NamespaceBaseline(pulumi.ComponentResource):
             for policy_name, spec in network_policy_specs(args).items()
         ]
         self.name = args.name
-        self.pod_security_level = args.pod_security_level
         self.ready: list[pulumi.Resource] = [
             self.namespace,
             self.limit_range,
             self.quota,
             *self.network_policies,
         ]
-        self.register_outputs({"name": args.name})
+        self.register_outputs({"name": self.name})

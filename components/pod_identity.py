@@ -86,7 +86,7 @@ class PodIdentityAgent(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.register_outputs({"addon": AGENT_ADDON})
+        self.register_outputs({})
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,7 @@ class PodIdentityBinding(pulumi.ComponentResource):
                 wait_for=args.wait_for,
                 parent=self,
             )
-        self.association_arn: pulumi.Output[str] = self.association.association_arn
-        self.register_outputs({"association_arn": self.association_arn})
+        self.register_outputs({})
 
 
 @dataclass(frozen=True)

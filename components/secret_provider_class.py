@@ -161,7 +161,7 @@ class SecretProviderClass(pulumi.ComponentResource):
         self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:secrets:SecretProviderClass", name, None, opts)
-        self.spec = secret_provider_class_spec(
+        spec = secret_provider_class_spec(
             args.objects,
             region=args.region,
             synced_secrets=args.synced_secrets,
@@ -177,9 +177,9 @@ class SecretProviderClass(pulumi.ComponentResource):
                 "namespace": args.namespace,
                 "labels": app_labels(args.class_name, "secrets"),
             },
-            spec=self.spec,
+            spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.class_name = args.class_name
         self.file_names = file_names(args.objects)
-        self.register_outputs({"class_name": args.class_name})
+        self.register_outputs({"class_name": self.class_name, "file_names": self.file_names})

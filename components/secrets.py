@@ -92,7 +92,7 @@ class ManagedSecretArgs:
 
 
 class ManagedSecret(pulumi.ComponentResource):
-    """Exposes `arn` (and `name`) whether the secret is created or referenced."""
+    """Exposes `arn` whether the secret is created or referenced."""
 
     def __init__(
         self, name: str, args: ManagedSecretArgs, opts: pulumi.ResourceOptions | None = None
@@ -150,7 +150,6 @@ class ManagedSecret(pulumi.ComponentResource):
                     ),
                 )
             self.arn = self.secret.arn
-        self.secret_name = args.secret_name
         self.register_outputs({"arn": self.arn})
 
 
@@ -206,7 +205,6 @@ class ManagedParameter(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.arn = self.parameter.arn
-        self.parameter_name = args.parameter_name
         self.register_outputs({"arn": self.arn})
 
 
@@ -232,7 +230,7 @@ class SecretsKey(pulumi.ComponentResource):
     """A customer-managed, multi-Region KMS key for the secrets, with a replica in every
     region a secret is replicated to, because a replica secret needs a key in its region.
 
-    Exposes `key_arn` and `arn_by_region` (primary region first).
+    Exposes `arn_by_region` (primary region first) and the primary `key`.
     """
 
     def __init__(self, name: str, args: SecretsKeyArgs, opts: pulumi.ResourceOptions | None = None):
@@ -262,5 +260,4 @@ class SecretsKey(pulumi.ComponentResource):
                 opts=child,
             )
             self.arn_by_region[region] = replica.arn
-        self.key_arn: pulumi.Output[str] = self.key.arn
-        self.register_outputs({"key_arn": self.key_arn})
+        self.register_outputs({"arn_by_region": self.arn_by_region})

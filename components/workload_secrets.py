@@ -104,14 +104,14 @@ class WorkloadSecretsArgs:
 
 
 class WorkloadSecrets(pulumi.ComponentResource):
-    """Exposes `service_account_name`, `class_name`, `role_arn` and `file_names`."""
+    """Exposes `role_arn`, `class_name` and `file_names`, and `ready`: what a pod mounting
+    the secrets waits for."""
 
     def __init__(
         self, name: str, args: WorkloadSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:secrets:WorkloadSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.identity_mode = args.identity_mode
         self.policy: SecretReadPolicy | None = None
         policy_arns: list[pulumi.Input[str]] = []
         if args.identity_mode != "pod-identity-abac":
@@ -189,7 +189,6 @@ class WorkloadSecrets(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.service_account_name = args.service_account
         self.class_name = args.secret_provider_class
         self.file_names = self.provider_class.file_names
         # What a pod must wait for before it can mount the volume.
@@ -198,4 +197,10 @@ class WorkloadSecrets(pulumi.ComponentResource):
             self.provider_class,
             *args.identity_wait_for,
         ]
-        self.register_outputs({"role_arn": self.role_arn})
+        self.register_outputs(
+            {
+                "role_arn": self.role_arn,
+                "class_name": self.class_name,
+                "file_names": self.file_names,
+            }
+        )

@@ -125,5 +125,4 @@ class NginxSecretsDemo(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.deployment_name = APP_NAME
-        self.register_outputs({"deployment": APP_NAME})
+        self.register_outputs({})

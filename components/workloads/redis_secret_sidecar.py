@@ -166,7 +166,7 @@ class RedisSecretSidecarArgs:
 
 
 class RedisSecretSidecar(pulumi.ComponentResource):
-    """Exposes `role_arn`, `password_file` and `verify_command`."""
+    """Exposes `verify_command`, and handles on its `access` and `deployment`."""
 
     def __init__(
         self, name: str, args: RedisSecretSidecarArgs, opts: pulumi.ResourceOptions | None = None
@@ -198,7 +198,5 @@ class RedisSecretSidecar(pulumi.ComponentResource):
                 parent=self, depends_on=[*args.wait_for, *self.access.ready]
             ),
         )
-        self.role_arn = self.access.role_arn
-        self.password_file = password_path(file_name)
         self.verify_command = verify_command(ns, file_name)
-        self.register_outputs({"role_arn": self.role_arn})
+        self.register_outputs({"verify_command": self.verify_command})

@@ -279,7 +279,8 @@ class SidecarExampleArgs:
 
 
 class SidecarExample(pulumi.ComponentResource):
-    """Exposes `certificate_pem`, `secret_arn`, `role_arn` and `verify_command`."""
+    """Exposes `verify_command`, and handles on its `secret`, `access`, `deployment` and
+    `service`."""
 
     def __init__(
         self, name: str, args: SidecarExampleArgs, opts: pulumi.ResourceOptions | None = None
@@ -362,8 +363,5 @@ class SidecarExample(pulumi.ComponentResource):
             spec=service_spec(args.service_type),
             opts=in_namespace,
         )
-        self.certificate_pem: pulumi.Output[str] = cert.cert_pem
-        self.secret_arn = self.secret.arn
-        self.role_arn = self.access.role_arn
         self.verify_command = verify_command(ns, args.hostname)
-        self.register_outputs({"secret_arn": self.secret_arn, "role_arn": self.role_arn})
+        self.register_outputs({"verify_command": self.verify_command})
