@@ -65,7 +65,7 @@ def identity_service_account(
 ) -> k8s.core.v1.ServiceAccount:
     """`<name>-sa`: the workload's ServiceAccount, no token automounted (the CSI driver asks
     for its own audience-bound token)."""
-    metadata: dict[str, object] = {
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {
         "name": service_account,
         "namespace": namespace,
         "labels": app_labels(service_account, "identity"),

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import app_labels, pod_security_labels
+from components.k8s import Wire, app_labels, object_meta, pod_security_labels
 from components.validation import check_dns1123_label, check_dns1123_subdomain
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -177,7 +177,7 @@ class NamespaceBaselineArgs:
             raise ValueError(f"rule names must be unique in {self.name}: {names}")
 
 
-def namespace_metadata(args: NamespaceBaselineArgs) -> dict[str, Any]:
+def namespace_metadata(args: NamespaceBaselineArgs) -> k8s.meta.v1.ObjectMetaArgsDict:
     return {
         "name": args.name,
         "labels": {
@@ -188,7 +188,7 @@ def namespace_metadata(args: NamespaceBaselineArgs) -> dict[str, Any]:
     }
 
 
-def limit_range_spec(defaults: ContainerDefaults) -> dict[str, Any]:
+def limit_range_spec(defaults: ContainerDefaults) -> Wire:
     """Fills in requests and limits for containers that omit them, so the quota admits them."""
     return {
         "limits": [
@@ -201,7 +201,7 @@ def limit_range_spec(defaults: ContainerDefaults) -> dict[str, Any]:
     }
 
 
-def resource_quota_spec(quota: Quota) -> dict[str, Any]:
+def resource_quota_spec(quota: Quota) -> Wire:
     return {
         "hard": {
             "requests.cpu": quota.requests_cpu,
@@ -274,7 +274,7 @@ def egress_allow_spec(rule: EgressAllow) -> dict[str, Any]:
     }
 
 
-def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, dict[str, Any]]:
+def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, Wire]:
     """Every NetworkPolicy of the namespace, by object name."""
     specs = {"default-deny": default_deny_spec(deny_egress=args.deny_egress)}
     if args.deny_egress:
@@ -302,8 +302,8 @@ class NamespaceBaseline(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         labels = app_labels(args.name, "namespace-baseline")
 
-        def meta(object_name: str) -> dict[str, Any]:
-            return {"name": object_name, "namespace": args.name, "labels": labels}
+        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
+            return object_meta(object_name, args.name, labels)
 
         self.limit_range = k8s.core.v1.LimitRange(
             f"{name}-limits",

@@ -15,12 +15,13 @@ from components.k8s import (
     csi_secrets_volume,
     empty_dir,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
-    selector_labels,
 )
 from components.versions import NGINX_UNPRIVILEGED_IMAGE
+from components.workloads.common import cluster_ip_service_spec, deployment_spec, service_port
 
 APP_NAME = "nginx-secrets-demo"
 HTTP_PORT = 8080
@@ -99,30 +100,23 @@ class NginxSecretsDemo(pulumi.ComponentResource):
         labels = app_labels(APP_NAME, "demo")
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata={"name": APP_NAME, "namespace": args.namespace, "labels": labels},
-            spec={
-                "replicas": args.replicas,
-                "selector": {"matchLabels": selector_labels(labels)},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": demo_pod_spec(
-                        args.service_account,
-                        args.secret_provider_class,
-                        synced_secret=args.synced_secret,
-                        synced_keys=args.synced_keys,
-                    ),
-                },
-            },
+            metadata=object_meta(APP_NAME, args.namespace, labels),
+            spec=deployment_spec(
+                labels,
+                demo_pod_spec(
+                    args.service_account,
+                    args.secret_provider_class,
+                    synced_secret=args.synced_secret,
+                    synced_keys=args.synced_keys,
+                ),
+                replicas=args.replicas,
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": APP_NAME, "namespace": args.namespace, "labels": labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector_labels(labels),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-            },
+            metadata=object_meta(APP_NAME, args.namespace, labels),
+            spec=cluster_ip_service_spec(labels, [service_port("http", 80)]),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})

@@ -21,6 +21,7 @@ from components.k8s import (
     app_labels,
     csi_secrets_volume,
     exec_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -32,7 +33,6 @@ from components.workload_secrets import WorkloadSecrets
 from components.workloads.common import (
     WorkloadIdentity,
     deployment_spec,
-    metadata,
 )
 
 APP_NAME = "redis-secret-app"
@@ -190,7 +190,7 @@ class RedisSecretSidecar(pulumi.ComponentResource):
         file_name = args.secret.file_name
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(
                 labels, redis_secret_pod_spec(SERVICE_ACCOUNT, SECRET_PROVIDER_CLASS, file_name)
             ),

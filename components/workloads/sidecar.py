@@ -18,10 +18,12 @@ import pulumi_tls as tls
 
 from components.k8s import (
     SECRETS_MOUNT_PATH,
+    Wire,
     app_labels,
     csi_secrets_volume,
     exec_probe,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -38,7 +40,6 @@ from components.workloads.common import (
     WorkloadIdentity,
     config_map_volume,
     deployment_spec,
-    metadata,
     nginx_conf,
     nginx_container,
     tmp_volume,
@@ -195,7 +196,7 @@ def service_annotations(service_type: str, scheme: str) -> dict[str, str]:
     }
 
 
-def service_spec(service_type: str) -> dict[str, Any]:
+def service_spec(service_type: str) -> Wire:
     return {
         "type": service_type,
         "selector": selector_labels(web_labels()),
@@ -335,19 +336,19 @@ class SidecarExample(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         httpd_config = k8s.core.v1.ConfigMap(
             f"{name}-httpd-conf",
-            metadata=metadata("web-httpd", ns, labels),
+            metadata=object_meta("web-httpd", ns, labels),
             data={"httpd.conf": httpd_conf(), "index.html": PAGE},
             opts=in_namespace,
         )
         nginx_config = k8s.core.v1.ConfigMap(
             f"{name}-nginx-conf",
-            metadata=metadata("web-nginx", ns, labels),
+            metadata=object_meta("web-nginx", ns, labels),
             data={"nginx.conf": tls_proxy_conf(args.hostname)},
             opts=in_namespace,
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(labels, sidecar_pod_spec(SERVICE_ACCOUNT, SECRET_PROVIDER_CLASS)),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -356,10 +357,12 @@ class SidecarExample(pulumi.ComponentResource):
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={
-                **metadata(APP_NAME, ns, labels),
-                "annotations": service_annotations(args.service_type, args.load_balancer_scheme),
-            },
+            metadata=object_meta(
+                APP_NAME,
+                ns,
+                labels,
+                annotations=service_annotations(args.service_type, args.load_balancer_scheme),
+            ),
             spec=service_spec(args.service_type),
             opts=in_namespace,
         )
