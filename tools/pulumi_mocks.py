@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import pickle
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,18 @@ class Recorder:
         self.resources: list[Registration] = []
         self.invokes: list[Invoke] = []
         self.stack_outputs: dict[str, Any] = {}
+
+    def freeze(self) -> Recorder:
+        """Makes the run read-only for sharing: lists become tuples (appending fails) and
+        `fingerprint()` tells later whether anything inside was changed."""
+        self.resources = tuple(self.resources)  # type: ignore[assignment]
+        self.invokes = tuple(self.invokes)  # type: ignore[assignment]
+        return self
+
+    def fingerprint(self) -> str:
+        """A digest of everything recorded, to prove a shared run was not mutated."""
+        data = [self.resources, self.invokes, self.stack_outputs]
+        return hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]

@@ -155,11 +155,18 @@ def render(
         config[SECRET_VALUES_KEY] = json.dumps(secret_values, sort_keys=True)
     else:
         config.pop(SECRET_VALUES_KEY, None)
-    recorder = run_program(stack, config)
+    return render_recorded(run_program(stack, config), stack, out, placeholders)
+
+
+def render_recorded(
+    recorder: Recorder, stack: str, out: Path | str, placeholders: Sequence[str] = ()
+) -> Render:
+    """Writes the plan of a program run that already happened (the tests share one run per
+    stack). Files depend only on the run, and secret values never reach them."""
     files = render_files(recorder, stack)
     out = Path(out)
     write_tree(out, files)
-    return Render(stack, out, recorder, files, placeholders)
+    return Render(stack, out, recorder, files, list(placeholders))
 
 
 def write_tree(out: Path, files: dict[str, str]) -> None:
