@@ -73,7 +73,7 @@ def _samples(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()

@@ -37,7 +37,7 @@ def one_run(extra: list[str]) -> tuple[float, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("pytest_args", nargs="*", help="after --, passed to pytest")
     args = parser.parse_args()
