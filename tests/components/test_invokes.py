@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import ast
 
-import pytest
-
-from tests.components.test_args_documented import COMPONENTS, MODULES
+from tests.components.test_args_documented import each_module
 
 
 def invokes_without_parent(source: str) -> list[str]:
@@ -33,7 +31,7 @@ def invokes_without_parent(source: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(COMPONENTS)))
+@each_module
 def test_every_invoke_in_a_component_asks_the_components_provider(module):
     assert invokes_without_parent(module.read_text()) == []
 
