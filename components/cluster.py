@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import pulumi
 import pulumi_aws as aws
@@ -101,24 +102,34 @@ def oidc_provider_tags(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
         if args.type_ != OIDC_PROVIDER_TYPE or not tags:
             return None
         props = dict(args.props)
-        props["tags"] = {**tags, **dict(props.get("tags") or {})}
+        # Transforms see plain values: the provider's tags (none today) are a mapping.
+        existing = cast(Mapping[str, str], props.get("tags") or {})
+        props["tags"] = {**tags, **existing}
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     return transform
 
 
-def addon_options(kubernetes_version: str, enable_network_policy: bool) -> dict[str, object]:
+@dataclass(frozen=True)
+class AddonOptions:
     """pulumi-eks's add-on inputs: vpc-cni and kube-proxy pinned, CoreDNS never its own."""
-    return {
-        "vpc_cni_options": eks.VpcCniOptionsArgs(
+
+    vpc_cni: eks.VpcCniOptionsArgs
+    kube_proxy: eks.KubeProxyAddonOptionsArgs
+    coredns: eks.CoreDnsAddonOptionsArgs
+
+
+def addon_options(kubernetes_version: str, enable_network_policy: bool) -> AddonOptions:
+    return AddonOptions(
+        vpc_cni=eks.VpcCniOptionsArgs(
             enable_network_policy=enable_network_policy,
             addon_version=addon_version(kubernetes_version, "vpc-cni"),
         ),
-        "kube_proxy_addon_options": eks.KubeProxyAddonOptionsArgs(
+        kube_proxy=eks.KubeProxyAddonOptionsArgs(
             version=addon_version(kubernetes_version, "kube-proxy"),
         ),
-        "coredns_addon_options": eks.CoreDnsAddonOptionsArgs(enabled=False),
-    }
+        coredns=eks.CoreDnsAddonOptionsArgs(enabled=False),
+    )
 
 
 class Cluster(pulumi.ComponentResource):
@@ -185,6 +196,7 @@ class Cluster(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        addons = addon_options(args.kubernetes_version, args.enable_network_policy)
         self.eks = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -205,7 +217,9 @@ class Cluster(pulumi.ComponentResource):
             endpoint_public_access=bool(args.public_access_cidrs),
             public_access_cidrs=list(args.public_access_cidrs) or None,
             deletion_protection=args.enable_deletion_protection,
-            **addon_options(args.kubernetes_version, args.enable_network_policy),
+            vpc_cni_options=addons.vpc_cni,
+            kube_proxy_addon_options=addons.kube_proxy,
+            coredns_addon_options=addons.coredns,
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -65,7 +65,7 @@ def identity_service_account(
 ) -> k8s.core.v1.ServiceAccount:
     """`<name>-sa`: the workload's ServiceAccount, no token automounted (the CSI driver asks
     for its own audience-bound token)."""
-    metadata: dict[str, object] = {
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {
         "name": service_account,
         "namespace": namespace,
         "labels": app_labels(service_account, "identity"),
@@ -85,16 +85,24 @@ class IrsaRoleArgs:
     """Inputs of IrsaRole."""
 
     oidc_provider_arn: pulumi.Input[str]
+    """ARN of the cluster's IAM OIDC provider, the trusted federated principal. Required."""
     oidc_issuer: pulumi.Input[str]
-    """The cluster's OIDC issuer, with or without https://."""
+    """The cluster's OIDC issuer URL, with or without https:// (the trust conditions use it
+    without). Required."""
     namespace: str
+    """Namespace of the ServiceAccount the role trusts (DNS-1123 label). Required."""
     service_account: str
+    """The only ServiceAccount the role trusts (`system:serviceaccount:<namespace>:<name>`).
+    Required."""
     policy_arns: Sequence[pulumi.Input[str]] = ()
+    """IAM policy ARNs attached to the role. Default: none (the role can do nothing)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     create_service_account: bool = True
-    """Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider)."""
+    """Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider). Default: True.
+    Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider). Default: True."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources the ServiceAccount must wait for, such as its Namespace."""
+    """Resources the ServiceAccount waits for, such as its Namespace. Default: none."""
 
     def __post_init__(self) -> None:
         check_identity_names(self.namespace, self.service_account)

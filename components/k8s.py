@@ -6,12 +6,23 @@ offline render read exactly what reaches the API server.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 PART_OF = "eks-secrets-platform"
 MANAGED_BY = "pulumi"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SECRETS_MOUNT_PATH = "/mnt/secrets-store"
+
+Wire: TypeAlias = Any
+"""A `spec` in the Kubernetes API's own shape, camelCase keys (`matchLabels`), which is what
+the provider sends and what the render and the tests read. The SDK types `spec=` as its
+TypedDicts with snake_case keys (`match_labels`), which such a dict never matches, so a spec
+builder returns this instead of `dict[str, Any]`. Metadata needs no such thing: its keys are
+the same in both spellings, so it is typed `ObjectMetaArgsDict`."""
 
 
 def app_labels(name: str, component: str, *, instance: str | None = None) -> dict[str, str]:
@@ -23,6 +34,20 @@ def app_labels(name: str, component: str, *, instance: str | None = None) -> dic
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
+
+
+def object_meta(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    *,
+    annotations: Mapping[str, str] | None = None,
+) -> ObjectMetaArgsDict:
+    """`metadata` of a namespaced object."""
+    meta: ObjectMetaArgsDict = {"name": name, "namespace": namespace, "labels": dict(labels)}
+    if annotations is not None:
+        meta["annotations"] = dict(annotations)
+    return meta
 
 
 def selector_labels(labels: dict[str, str]) -> dict[str, str]:

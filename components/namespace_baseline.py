@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import app_labels, pod_security_labels
+from components.k8s import Wire, app_labels, object_meta, pod_security_labels
 from components.validation import check_dns1123_label, check_dns1123_subdomain
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -34,9 +34,16 @@ class ContainerDefaults:
     """LimitRange defaults for containers that state no resources (CPU in cores, memory bytes)."""
 
     cpu_request: str = "50m"
+    """CPU request of a container that states none, in Kubernetes CPU units (`50m` = 0.05 core).
+    Default: `50m`."""
     memory_request: str = "64Mi"
+    """Memory request of a container that states none, in bytes with a Kubernetes suffix. Default:
+    `64Mi`."""
     cpu_limit: str = "500m"
+    """CPU limit of a container that states none, in Kubernetes CPU units. Default: `500m`."""
     memory_limit: str = "256Mi"
+    """Memory limit of a container that states none, in bytes with a Kubernetes suffix. Default:
+    `256Mi`."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,17 @@ class Quota:
     """ResourceQuota of the namespace: the sum over all its pods."""
 
     requests_cpu: str = "1"
+    """Sum of CPU requests over the namespace's pods, in Kubernetes CPU units (cores). Default:
+    `1`."""
     requests_memory: str = "1Gi"
+    """Sum of memory requests over the namespace's pods, in bytes with a suffix. Default: `1Gi`."""
     limits_cpu: str = "2"
+    """Sum of CPU limits over the namespace's pods, in Kubernetes CPU units (cores). Default: `2`.
+    Sum of CPU limits over the namespace's pods, in Kubernetes CPU units (cores). Default: `2`."""
     limits_memory: str = "2Gi"
+    """Sum of memory limits over the namespace's pods, in bytes with a suffix. Default: `2Gi`."""
     pods: int = 10
+    """Most pods the namespace may hold at once (count, at least 1). Default: 10."""
 
     def __post_init__(self) -> None:
         if self.pods < 1:
@@ -63,11 +77,17 @@ class IngressAllow:
     """
 
     name: str
+    """Suffix of the NetworkPolicy's name, `allow-ingress-<name>` (DNS-1123 label). Required."""
     pod_labels: Mapping[str, str]
+    """Labels selecting the pods that may be reached. Required."""
     ports: Sequence[int]
+    """TCP port numbers (1-65535) of those pods that are opened. Required, at least one."""
     from_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the peer pods allowed in. Default: none (every pod of `from_namespace`)."""
     from_namespace: str = ""
+    """Namespace of the peer pods. Default: empty, this namespace."""
     from_anywhere: bool = False
+    """Allow every source, inside the cluster or not (a load balancer's targets). Default: False."""
 
     def __post_init__(self) -> None:
         _check_rule(self.name, self.pod_labels, self.ports)
@@ -83,12 +103,19 @@ class EgressAllow:
     pods matching `to_pod_labels` (in `to_namespace`, or this namespace), or `to_cidr`."""
 
     name: str
+    """Suffix of the NetworkPolicy's name, `allow-egress-<name>` (DNS-1123 label). Required."""
     pod_labels: Mapping[str, str]
+    """Labels selecting the pods whose connections are allowed out. Required."""
     ports: Sequence[int]
+    """TCP port numbers (1-65535) they may connect to. Required, at least one."""
     to_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the peer pods. Default: none; give these or `to_cidr`."""
     to_namespace: str = ""
+    """Namespace of the peer pods. Default: empty, this namespace."""
     to_cidr: str = ""
+    """An IPv4 CIDR block to reach instead of pods, e.g. `0.0.0.0/0`. Default: empty."""
     except_cidrs: Sequence[str] = ()
+    """CIDR blocks inside `to_cidr` that stay closed. Default: none."""
 
     def __post_init__(self) -> None:
         _check_rule(self.name, self.pod_labels, self.ports)
@@ -115,20 +142,28 @@ class NamespaceBaselineArgs:
     """Inputs of NamespaceBaseline."""
 
     name: str
+    """The namespace's name (DNS-1123 label); the Namespace is created. Required."""
     pod_security_level: str = "restricted"
-    """`restricted` (default) or `baseline`; a caller choosing baseline says why in a comment."""
+    """Pod Security Standard enforced, audited and warned: `restricted` or `baseline`; a caller
+    choosing baseline says why in a comment. Default: `restricted`."""
     labels: Mapping[str, str] = field(default_factory=dict)
-    """Extra labels, e.g. ones a Prometheus namespaceSelector matches."""
+    """Extra labels of the Namespace, e.g. ones a Prometheus namespaceSelector matches. Default:
+    none."""
     container_defaults: ContainerDefaults = field(default_factory=ContainerDefaults)
+    """LimitRange defaults for containers that state no resources. Default: `ContainerDefaults()`.
+    LimitRange defaults for containers that state no resources. Default: `ContainerDefaults()`."""
     quota: Quota = field(default_factory=Quota)
+    """ResourceQuota of the namespace. Default: `Quota()` (1 CPU, 1Gi requested, 10 pods)."""
     ingress: Sequence[IngressAllow] = ()
+    """NetworkPolicies opening ingress past the default deny. Default: none."""
     egress: Sequence[EgressAllow] = ()
+    """NetworkPolicies opening egress past the default deny. Default: none."""
     deny_egress: bool = True
-    """Default-deny egress too (DNS stays allowed); False only where egress is unbounded,
-    e.g. Prometheus scraping every namespace and the API server."""
+    """Default-deny egress too (DNS stays allowed); False only where egress is unbounded, e.g.
+    Prometheus scraping every namespace and the API server. Default: True."""
     namespace_aliases: Sequence[pulumi.Alias] = ()
-    """Earlier identities of the Namespace resource, so adopting this component renames
-    nothing in the cluster."""
+    """Earlier identities of the Namespace resource, so adopting this component renames nothing in
+    the cluster. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.name):
@@ -142,7 +177,7 @@ class NamespaceBaselineArgs:
             raise ValueError(f"rule names must be unique in {self.name}: {names}")
 
 
-def namespace_metadata(args: NamespaceBaselineArgs) -> dict[str, Any]:
+def namespace_metadata(args: NamespaceBaselineArgs) -> k8s.meta.v1.ObjectMetaArgsDict:
     return {
         "name": args.name,
         "labels": {
@@ -153,7 +188,7 @@ def namespace_metadata(args: NamespaceBaselineArgs) -> dict[str, Any]:
     }
 
 
-def limit_range_spec(defaults: ContainerDefaults) -> dict[str, Any]:
+def limit_range_spec(defaults: ContainerDefaults) -> Wire:
     """Fills in requests and limits for containers that omit them, so the quota admits them."""
     return {
         "limits": [
@@ -166,7 +201,7 @@ def limit_range_spec(defaults: ContainerDefaults) -> dict[str, Any]:
     }
 
 
-def resource_quota_spec(quota: Quota) -> dict[str, Any]:
+def resource_quota_spec(quota: Quota) -> Wire:
     return {
         "hard": {
             "requests.cpu": quota.requests_cpu,
@@ -239,7 +274,7 @@ def egress_allow_spec(rule: EgressAllow) -> dict[str, Any]:
     }
 
 
-def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, dict[str, Any]]:
+def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, Wire]:
     """Every NetworkPolicy of the namespace, by object name."""
     specs = {"default-deny": default_deny_spec(deny_egress=args.deny_egress)}
     if args.deny_egress:
@@ -267,8 +302,8 @@ class NamespaceBaseline(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         labels = app_labels(args.name, "namespace-baseline")
 
-        def meta(object_name: str) -> dict[str, Any]:
-            return {"name": object_name, "namespace": args.name, "labels": labels}
+        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
+            return object_meta(object_name, args.name, labels)
 
         self.limit_range = k8s.core.v1.LimitRange(
             f"{name}-limits",
@@ -289,11 +324,10 @@ class NamespaceBaseline(pulumi.ComponentResource):
             for policy_name, spec in network_policy_specs(args).items()
         ]
         self.name = args.name
-        self.pod_security_level = args.pod_security_level
         self.ready: list[pulumi.Resource] = [
             self.namespace,
             self.limit_range,
             self.quota,
             *self.network_policies,
         ]
-        self.register_outputs({"name": args.name})
+        self.register_outputs({"name": self.name})

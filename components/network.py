@@ -30,14 +30,24 @@ class NetworkArgs:
     """Inputs of Network. Either a VPC to create or an existing one to use."""
 
     cluster_name: str
+    """The EKS cluster's name, for the subnets' `kubernetes.io/cluster/<name>` tag. Required."""
     vpc_cidr: str = "10.0.0.0/16"
+    """IPv4 CIDR block of the VPC to create, /16 to /24. Default: `10.0.0.0/16`."""
     availability_zone_count: int = 2
+    """Availability zones to spread the subnets over (count, 2 or 3). Default: 2."""
     single_nat_gateway: bool = False
-    """One NAT gateway for all AZs: cheaper, but an AZ outage cuts egress everywhere."""
+    """One NAT gateway for all AZs: cheaper, but an AZ outage cuts egress everywhere. Default:
+    False (one per AZ)."""
     existing_vpc_id: str = ""
+    """Use this VPC (`vpc-...`) instead of creating one; nothing is created. Default: empty, create
+    one."""
     existing_public_subnet_ids: Sequence[str] = ()
+    """Public subnet ids of the existing VPC, for internet-facing load balancers. Default: none."""
     existing_private_subnet_ids: Sequence[str] = ()
+    """Private subnet ids of the existing VPC, for nodes; required with `existing_vpc_id`. Default:
+    none."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
 
     def __post_init__(self) -> None:
         plan_subnets(self.vpc_cidr, self.availability_zone_count)
@@ -71,7 +81,10 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
-        zones = aws.get_availability_zones_output(state="available")
+        # parent=self: the invoke asks the provider this component was given, not the default.
+        zones = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         public_cidrs, private_cidrs = plan_subnets(args.vpc_cidr, args.availability_zone_count)
 
         self.vpc = aws.ec2.Vpc(

@@ -30,7 +30,7 @@ def ami_type_for(instance_types: Sequence[str]) -> str:
     return AMI_TYPES[instance_architecture(instance_types[0])]
 
 
-def launch_template_metadata_options() -> dict[str, object]:
+def launch_template_metadata_options() -> aws.ec2.LaunchTemplateMetadataOptionsArgsDict:
     """IMDSv2 only, one hop: pods cannot reach the node role's credentials."""
     return {
         "http_endpoint": "enabled",

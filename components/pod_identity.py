@@ -52,12 +52,15 @@ class PodIdentityAgentArgs:
     """Inputs of PodIdentityAgent."""
 
     cluster_name: pulumi.Input[str]
-    """Pass an Output that resolves only once the cluster exists."""
+    """The cluster's name; pass an Output that resolves only once the cluster exists. Required."""
     addon_version: str = ""
-    """Empty lets EKS choose its default build for the cluster's Kubernetes version."""
+    """Version of the `eks-pod-identity-agent` add-on, e.g. `v1.3.4-eksbuild.1`. Default: empty,
+    EKS chooses its default build for the cluster's Kubernetes version."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The nodegroup: the agent is a DaemonSet and the add-on stays DEGRADED without nodes."""
+    """The nodegroup: the agent is a DaemonSet and the add-on stays DEGRADED without nodes.
+    Default: none."""
 
 
 class PodIdentityAgent(pulumi.ComponentResource):
@@ -83,7 +86,7 @@ class PodIdentityAgent(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.register_outputs({"addon": AGENT_ADDON})
+        self.register_outputs({})
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,19 @@ class PodIdentityBindingArgs:
     """Inputs of PodIdentityBinding."""
 
     cluster_name: pulumi.Input[str]
+    """The cluster the association is made in. Required."""
     namespace: str
+    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
     service_account: str
+    """The ServiceAccount the role is bound to. Required."""
     role_arn: pulumi.Input[str]
+    """ARN of the IAM role its pods get. Required."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     create_service_account: bool = True
+    """Create the ServiceAccount (needs a Kubernetes provider). Default: True."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources the ServiceAccount waits for, such as its Namespace."""
+    """Resources the ServiceAccount waits for, such as its Namespace. Default: none."""
 
     def __post_init__(self) -> None:
         check_identity_names(self.namespace, self.service_account)
@@ -130,8 +139,7 @@ class PodIdentityBinding(pulumi.ComponentResource):
                 wait_for=args.wait_for,
                 parent=self,
             )
-        self.association_arn: pulumi.Output[str] = self.association.association_arn
-        self.register_outputs({"association_arn": self.association_arn})
+        self.register_outputs({})
 
 
 @dataclass(frozen=True)
@@ -139,16 +147,22 @@ class PodIdentityRoleArgs:
     """Inputs of PodIdentityRole."""
 
     cluster_name: pulumi.Input[str]
+    """The cluster the association is made in. Required."""
     namespace: str
+    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
     service_account: str
+    """The only ServiceAccount bound to the role. Required."""
     policy_arns: Sequence[pulumi.Input[str]] = ()
+    """IAM policy ARNs attached to the role. Default: none."""
     cluster_arn: pulumi.Input[str] | None = None
-    """Pins the trust to this cluster's session tag; None trusts Pod Identity in any cluster
-    of the account that has an association to the role."""
+    """Pins the trust to this cluster's session tag. Default: None, which trusts Pod Identity in
+    any cluster of the account that has an association to the role."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     create_service_account: bool = True
+    """Create the ServiceAccount (needs a Kubernetes provider). Default: True."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources the ServiceAccount waits for, such as its Namespace."""
+    """Resources the ServiceAccount waits for, such as its Namespace. Default: none."""
 
     def __post_init__(self) -> None:
         check_identity_names(self.namespace, self.service_account)
@@ -201,11 +215,15 @@ class SharedPodIdentityRoleArgs:
     """Inputs of SharedPodIdentityRole."""
 
     cluster_arn: pulumi.Input[str]
-    """Pins the trust to this cluster; its partition, region and account scope the policy."""
+    """Pins the trust to this cluster; its partition, region and account scope the policy.
+    Required."""
     failover_region: str = ""
-    """Also allow reading the replicas in this region."""
+    """Also allow reading the replicas in this region (an AWS region name). Default: empty, none."""
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    """Customer-managed KMS keys of the secrets (`kms:Decrypt` via Secrets Manager only). Default:
+    none, the AWS managed key."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
 
 
 class SharedPodIdentityRole(pulumi.ComponentResource):

@@ -17,14 +17,21 @@ class SecretReadPolicyArgs:
     """Inputs of SecretReadPolicy."""
 
     secret_arns: Sequence[pulumi.Input[str]]
+    """ARNs of the Secrets Manager secrets the policy grants, and nothing else. Required (or
+    `parameter_arns`)."""
     parameter_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the SSM parameters the policy grants. Default: none."""
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
-    """Customer-managed keys of those secrets; empty when they use the AWS managed key."""
+    """Customer-managed keys of those secrets. Default: none, they use the AWS managed key."""
     region: str = ""
+    """The stack's region, whose Secrets Manager and SSM may use the keys (`kms:ViaService`).
+    Default: empty; required when `kms_key_arns` is given."""
     failover_region: str = ""
-    """Lets kms:Decrypt also go through the failover region's services."""
+    """Lets kms:Decrypt also go through this region's services. Default: empty, none."""
     description: str = "Read the secrets of one workload"
+    """The IAM policy's description. Default: `Read the secrets of one workload`."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
 
     def __post_init__(self) -> None:
         if not self.secret_arns and not self.parameter_arns:

@@ -22,7 +22,9 @@ class JmesPath:
     """One JSON key of a secret, mounted as its own file named `object_alias`."""
 
     path: str
+    """JMESPath of one key in the secret's JSON, e.g. `username`. Required."""
     object_alias: str
+    """File name the key is mounted as (no `/`, not `.` or `..`). Required."""
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,13 @@ class SecretObject:
     """One secret or parameter to mount. `object_name` is a name or a full ARN."""
 
     object_name: str
+    """The secret's or parameter's name or full ARN. Required."""
     object_type: str = "secretsmanager"
+    """`secretsmanager` or `ssmparameter`. Default: `secretsmanager`."""
     object_alias: str = ""
+    """File name it is mounted as. Default: empty, the name with `/` as `_`."""
     jmes_path: Sequence[JmesPath] = ()
+    """JSON keys also mounted as files of their own. Default: none."""
 
     def __post_init__(self) -> None:
         if self.object_type not in OBJECT_TYPES:
@@ -64,8 +70,9 @@ class SyncedSecret:
     """A Kubernetes Secret the driver keeps in step with mounted files (`secretObjects`)."""
 
     secret_name: str
+    """Name of the Kubernetes Secret the driver creates in the pod's namespace. Required."""
     data: Sequence[tuple[str, str]]
-    """(key in the Kubernetes Secret, mounted file name) pairs."""
+    """(key in the Kubernetes Secret, mounted file name) pairs. Required."""
 
 
 def objects_yaml(objects: Sequence[SecretObject]) -> str:
@@ -126,14 +133,21 @@ class SecretProviderClassArgs:
     """Inputs of SecretProviderClass."""
 
     namespace: str
+    """Namespace of the SecretProviderClass; only pods there can use it. Required."""
     class_name: str
+    """Its Kubernetes name, which pods name in their CSI volume. Required."""
     objects: Sequence[SecretObject]
+    """The secrets and parameters to mount. Required, at least one."""
     region: str
+    """AWS region ASCP reads from. Required."""
     synced_secrets: Sequence[SyncedSecret] = ()
+    """Kubernetes Secrets kept in step with mounted files. Default: none."""
     use_pod_identity: bool = False
+    """ASCP authenticates with EKS Pod Identity instead of IRSA. Default: False."""
     failover_region: str = ""
+    """Region ASCP reads the replicas from when `region` fails. Default: empty, none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The CSI driver releases (they install the CRD) and the Namespace."""
+    """The CSI driver releases (they install the CRD) and the Namespace. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -147,7 +161,7 @@ class SecretProviderClass(pulumi.ComponentResource):
         self, name: str, args: SecretProviderClassArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:secrets:SecretProviderClass", name, None, opts)
-        self.spec = secret_provider_class_spec(
+        spec = secret_provider_class_spec(
             args.objects,
             region=args.region,
             synced_secrets=args.synced_secrets,
@@ -163,9 +177,9 @@ class SecretProviderClass(pulumi.ComponentResource):
                 "namespace": args.namespace,
                 "labels": app_labels(args.class_name, "secrets"),
             },
-            spec=self.spec,
+            spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.class_name = args.class_name
         self.file_names = file_names(args.objects)
-        self.register_outputs({"class_name": args.class_name})
+        self.register_outputs({"class_name": self.class_name, "file_names": self.file_names})

@@ -19,8 +19,9 @@ class ReplicaRegion:
     """Where a secret is replicated, and the KMS key that encrypts the replica there."""
 
     region: str
+    """AWS region the secret is replicated to. Required."""
     kms_key_id: pulumi.Input[str] | None = None
-    """A key in that region; None uses that region's aws/secretsmanager key."""
+    """A KMS key (ARN or id) in that region. Default: None, that region's aws/secretsmanager key."""
 
 
 @dataclass(frozen=True)
@@ -28,28 +29,34 @@ class ManagedSecretArgs:
     """Inputs of ManagedSecret."""
 
     secret_name: str
+    """The secret's name in Secrets Manager. Required."""
     value: pulumi.Input[str] | None = None
-    """The secret string; a Pulumi secret. None when `existing_arn` is given."""
+    """The secret string; a Pulumi secret. Default: None, only when `existing_arn` is given."""
     existing_arn: str = ""
-    """Reference an existing secret instead: nothing is created, changed or deleted."""
+    """Reference an existing secret instead: nothing is created, changed or deleted. Default:
+    empty."""
     description: str = ""
+    """The secret's description. Default: empty."""
     kms_key_id: pulumi.Input[str] | None = None
-    """A customer-managed KMS key; None uses the AWS managed key aws/secretsmanager."""
+    """A customer-managed KMS key (ARN or id). Default: None, the AWS managed key
+    aws/secretsmanager."""
     recovery_window_in_days: int = 7
-    """Days a deleted secret stays recoverable (7-30), or 0 to delete at once."""
+    """Days a deleted secret stays recoverable (7-30), or 0 to delete at once. Default: 7."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     import_existing: bool = False
-    """Adopt `existing_arn` into the stack (Pulumi `import`) instead of only referencing it.
-    Its value is never written and `pulumi destroy` leaves it in place (retainOnDelete);
-    its description, tags, KMS key, replicas and rotation then follow this stack."""
+    """Adopt `existing_arn` into the stack (Pulumi `import`) instead of only referencing it. Its
+    value is never written and `pulumi destroy` leaves it in place (retainOnDelete); its
+    description, tags, KMS key, replicas and rotation then follow this stack. Default: False."""
     replicas: Sequence[ReplicaRegion] = ()
-    """Regions to replicate the secret to, for cross-region failover."""
+    """Regions to replicate the secret to, for cross-region failover. Default: none."""
     rotation_lambda_arn: str = ""
-    """A rotation Lambda (yours; it must let secretsmanager.amazonaws.com invoke it)."""
+    """A rotation Lambda (yours; it must let secretsmanager.amazonaws.com invoke it). Default:
+    empty, no rotation."""
     rotation_days: int = 0
-    """Rotate every N days (1-1000); or use `rotation_schedule`."""
+    """Rotate every N days (1-1000); or use `rotation_schedule`. Default: 0, unset."""
     rotation_schedule: str = ""
-    """A `rate(...)` or `cron(...)` expression; or use `rotation_days`."""
+    """A `rate(...)` or `cron(...)` expression; or use `rotation_days`. Default: empty."""
 
     def __post_init__(self) -> None:
         if bool(self.existing_arn) == (self.value is not None):
@@ -85,7 +92,7 @@ class ManagedSecretArgs:
 
 
 class ManagedSecret(pulumi.ComponentResource):
-    """Exposes `arn` (and `name`) whether the secret is created or referenced."""
+    """Exposes `arn` whether the secret is created or referenced."""
 
     def __init__(
         self, name: str, args: ManagedSecretArgs, opts: pulumi.ResourceOptions | None = None
@@ -143,7 +150,6 @@ class ManagedSecret(pulumi.ComponentResource):
                     ),
                 )
             self.arn = self.secret.arn
-        self.secret_name = args.secret_name
         self.register_outputs({"arn": self.arn})
 
 
@@ -155,14 +161,18 @@ class ManagedParameterArgs:
     """Inputs of ManagedParameter: an SSM SecureString, created or referenced by ARN."""
 
     parameter_name: str
+    """The SSM parameter's name, e.g. `/app/db-url`. Required."""
     value: pulumi.Input[str] | None = None
-    """The value; a Pulumi secret. None when `existing_arn` is given."""
+    """The value; a Pulumi secret. Default: None, only when `existing_arn` is given."""
     existing_arn: str = ""
-    """Reference an existing parameter instead: nothing is created, changed or deleted."""
+    """Reference an existing parameter instead: nothing is created, changed or deleted. Default:
+    empty."""
     description: str = ""
+    """The parameter's description. Default: empty."""
     kms_key_id: pulumi.Input[str] | None = None
-    """A customer-managed KMS key; None uses the AWS managed key alias/aws/ssm."""
+    """A customer-managed KMS key (ARN or id). Default: None, the AWS managed key alias/aws/ssm."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
 
     def __post_init__(self) -> None:
         if bool(self.existing_arn) == (self.value is not None):
@@ -195,7 +205,6 @@ class ManagedParameter(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.arn = self.parameter.arn
-        self.parameter_name = args.parameter_name
         self.register_outputs({"arn": self.arn})
 
 
@@ -204,22 +213,24 @@ class SecretsKeyArgs:
     """Inputs of SecretsKey."""
 
     alias: str
-    """e.g. alias/<cluster>-secrets."""
+    """The key's alias, e.g. `alias/<cluster>-secrets`. Required."""
     region: str
-    """The primary key's region (the stack's)."""
+    """The primary key's region (the stack's). Required."""
     replica_regions: Sequence[str] = ()
-    """Regions secrets are replicated to; the key is replicated there too."""
+    """Regions secrets are replicated to; the key is replicated there too. Default: none."""
     policy: pulumi.Input[str] | None = None
-    """Key policy JSON; None lets KMS apply its default (the account administers via IAM)."""
+    """Key policy JSON. Default: None, KMS's default policy (the account administers it via IAM)."""
     deletion_window_days: int = 30
+    """Days a deleted key waits before it is destroyed (7-30). Default: 30."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
 
 
 class SecretsKey(pulumi.ComponentResource):
     """A customer-managed, multi-Region KMS key for the secrets, with a replica in every
     region a secret is replicated to, because a replica secret needs a key in its region.
 
-    Exposes `key_arn` and `arn_by_region` (primary region first).
+    Exposes `arn_by_region` (primary region first) and the primary `key`.
     """
 
     def __init__(self, name: str, args: SecretsKeyArgs, opts: pulumi.ResourceOptions | None = None):
@@ -249,5 +260,4 @@ class SecretsKey(pulumi.ComponentResource):
                 opts=child,
             )
             self.arn_by_region[region] = replica.arn
-        self.key_arn: pulumi.Output[str] = self.key.arn
-        self.register_outputs({"key_arn": self.key_arn})
+        self.register_outputs({"arn_by_region": self.arn_by_region})

@@ -41,35 +41,48 @@ class WorkloadSecretsArgs:
     """Inputs of WorkloadSecrets."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_account: str
+    """Name of the Kubernetes ServiceAccount the workload runs as (DNS-1123 subdomain). Required."""
     secret_provider_class: str
+    """Kubernetes name of the SecretProviderClass created for it. Required."""
     objects: Sequence[SecretObject]
+    """The secrets and parameters mounted into the pod. Required, at least one."""
     secret_arns: Sequence[pulumi.Input[str]]
-    """ARNs of exactly the secrets in `objects` (and their failover replicas): the policy
-    grants these and nothing else. Unused with `pod-identity-abac`, where tags decide."""
+    """ARNs of exactly the secrets in `objects` (and their failover replicas): the policy grants
+    these and nothing else. Unused with `pod-identity-abac`, where tags decide. Required."""
     region: str
+    """AWS region of the secrets (the stack's). Required."""
     identity_mode: IdentityMode = IdentityMode.IRSA
-    """IRSA (default), Pod Identity with its own role, or the shared ABAC role."""
+    """IRSA, Pod Identity with its own role, or the shared ABAC role. Default: IRSA."""
     oidc_provider_arn: pulumi.Input[str] | None = None
-    """IRSA only."""
+    """The cluster's IAM OIDC provider ARN; IRSA only. Default: None."""
     oidc_issuer: pulumi.Input[str] | None = None
-    """IRSA only."""
+    """The cluster's OIDC issuer URL; IRSA only. Default: None."""
     cluster_name: pulumi.Input[str] | None = None
-    """Pod Identity only: the cluster the association is made in."""
+    """The cluster the association is made in; Pod Identity only. Default: None."""
     cluster_arn: pulumi.Input[str] | None = None
-    """Pod Identity only: pins the role's trust to this cluster."""
+    """Pins the role's trust to this cluster; Pod Identity only. Default: None, any cluster of the
+    account."""
     shared_role_arn: pulumi.Input[str] | None = None
-    """`pod-identity-abac` only: the SharedPodIdentityRole to bind the service account to."""
+    """The SharedPodIdentityRole to bind the ServiceAccount to; `pod-identity-abac` only. Default:
+    None."""
     failover_region: str = ""
-    """Read from this region when the primary fails (the secrets must be replicated there)."""
+    """Read from this region when the primary fails (the secrets must be replicated there).
+    Default: empty, none."""
     parameter_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of the SSM parameters in `objects`. Default: none."""
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
+    """Customer-managed KMS keys of those secrets. Default: none, the AWS managed keys."""
     synced_secrets: Sequence[SyncedSecret] = ()
+    """Kubernetes Secrets kept in step with mounted files. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags added to every AWS resource it creates. Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The Namespace and the CSI driver releases."""
+    """The Namespace and the CSI driver releases. Default: none."""
     identity_wait_for: Sequence[pulumi.Resource] = ()
-    """What pods must also wait for to get credentials, e.g. the Pod Identity agent."""
+    """What pods must also wait for to get credentials, e.g. the Pod Identity agent. Default: none.
+    What pods must also wait for to get credentials, e.g. the Pod Identity agent. Default: none."""
 
     def __post_init__(self) -> None:
         needs = {
@@ -85,14 +98,14 @@ class WorkloadSecretsArgs:
 
 
 class WorkloadSecrets(pulumi.ComponentResource):
-    """Exposes `service_account_name`, `class_name`, `role_arn` and `file_names`."""
+    """Exposes `role_arn`, `class_name` and `file_names`, and `ready`: what a pod mounting
+    the secrets waits for."""
 
     def __init__(
         self, name: str, args: WorkloadSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:secrets:WorkloadSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.identity_mode = args.identity_mode
         self.policy: SecretReadPolicy | None = None
         policy_arns: list[pulumi.Input[str]] = []
         if args.identity_mode != IdentityMode.POD_IDENTITY_ABAC:
@@ -170,7 +183,6 @@ class WorkloadSecrets(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.service_account_name = args.service_account
         self.class_name = args.secret_provider_class
         self.file_names = self.provider_class.file_names
         # What a pod must wait for before it can mount the volume.
@@ -179,4 +191,10 @@ class WorkloadSecrets(pulumi.ComponentResource):
             self.provider_class,
             *args.identity_wait_for,
         ]
-        self.register_outputs({"role_arn": self.role_arn})
+        self.register_outputs(
+            {
+                "role_arn": self.role_arn,
+                "class_name": self.class_name,
+                "file_names": self.file_names,
+            }
+        )

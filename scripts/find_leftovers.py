@@ -313,7 +313,7 @@ def report(leftovers: Sequence[Leftover], target: Target, region: str) -> tuple[
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name, e.g. dev")
     parser.add_argument(
         "--region",

@@ -3,13 +3,18 @@
 - `build(fn)` runs `fn` (which constructs components) under fresh mocks, waits for every
   registration, and returns the Recorder to assert on.
 - `run_stack(stack, overrides)` runs the whole program (`__main__.py`) for a stack file.
+- `stack_runs` is the session's store: each stack file's program runs once, with the test
+  secret values and no overrides, and every test that needs that run shares it read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import sys
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,19 @@ from tools.pulumi_mocks import (  # noqa: E402
     run_program,
     stack_config,
 )
-from tools.render import created_secret_names  # noqa: E402
+from tools.render import Render, created_secret_names, render_recorded  # noqa: E402
+
+# The suite allocates millions of long-lived objects (the Pulumi SDKs' generated modules,
+# cloudcoil's pydantic models) and the default thresholds (700, 10, 10) walk them again and
+# again: ~5 s of a ~25 s run. Young collections every 50,000 allocations instead, and the
+# objects alive after collection are frozen out of every later pass; memory grows ~20 MB.
+gc.set_threshold(50_000, 20, 20)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
 TEST_SECRET_VALUES = {
@@ -39,6 +56,85 @@ def secret_values_for(stack: str) -> dict[str, Any]:
     """A value for every secret the stack creates, as `pulumi config set --secret` would."""
     names = created_secret_names(stack_config(stack))
     return {name: TEST_SECRET_VALUES.get(name, f"test-value-of-{name}") for name in names}
+
+
+def secret_config_for(stack: str) -> dict[str, str]:
+    """The `secretValues` config a stack's test runs get."""
+    return {f"{PROJECT}:secretValues": json.dumps(secret_values_for(stack))}
+
+
+class StackRuns:
+    """One program run per stack file per session, shared read-only, its render, and slow
+    out-of-process checks (checkov) over that render, run on a background thread.
+
+    Program runs stay on the main thread: the Pulumi runtime's settings are process-wide.
+    """
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self._runs: dict[str, Recorder] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._renders: dict[str, Render] = {}
+        self._background: dict[str, Future] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stack-runs")
+
+    def run(self, stack: str) -> Recorder:
+        """The stack's run with the test secret values; frozen, so appending fails."""
+        if stack not in self._runs:
+            recorder = run_program(stack, stack_config(stack, secret_config_for(stack)))
+            self._runs[stack] = recorder.freeze()
+            self._fingerprints[stack] = recorder.fingerprint()
+        return self._runs[stack]
+
+    def render(self, stack: str) -> Render:
+        """The render of that run (files are the same with real or placeholder secrets)."""
+        if stack not in self._renders:
+            self._renders[stack] = render_recorded(self.run(stack), stack, self._tmp / stack)
+        return self._renders[stack]
+
+    def in_background(self, key: str, fn: Callable[[], Any]) -> Future:
+        """`fn()` on the background thread, once per key; `.result()` waits for it."""
+        if key not in self._background:
+            self._background[key] = self._executor.submit(fn)
+        return self._background[key]
+
+    def mutated(self) -> list[str]:
+        """Stacks whose shared run some test changed."""
+        return [s for s, r in self._runs.items() if r.fingerprint() != self._fingerprints[s]]
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def stack_runs(tmp_path_factory):
+    runs = StackRuns(tmp_path_factory.mktemp("stack-runs"))
+    yield runs
+    runs.close()
+    mutated = runs.mutated()
+    assert not mutated, f"a test changed the shared program run of {mutated}; copy it instead"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_slow_checks_early(request, stack_runs) -> None:
+    """checkov takes seconds per stack in its own process: start it before the first test,
+    for the stacks the selected tests will ask about, so it runs on the second core while
+    the rest of the suite runs on the first."""
+    stacks = sorted(
+        {
+            item.callspec.params["rendered"]
+            for item in request.session.items
+            if "checkov_run" in getattr(item, "fixturenames", ())
+            and "rendered" in getattr(getattr(item, "callspec", None), "params", {})
+        }
+    )
+    if stacks:
+        from tests.validation.conftest import start_checkov
+
+        for stack in stacks:
+            # A stack that fails to run fails the tests that use it, not every test.
+            with contextlib.suppress(Exception):
+                start_checkov(stack_runs, stack)
 
 
 @pytest.fixture
@@ -66,10 +162,13 @@ def build() -> Callable[[Callable[[], Any]], Recorder]:
 
 
 @pytest.fixture
-def run_stack() -> Callable[..., Recorder]:
+def run_stack(stack_runs) -> Callable[..., Recorder]:
+    """The stack's program run: the shared one without overrides, a fresh one with."""
+
     def _run(stack: str, overrides: dict[str, Any] | None = None) -> Recorder:
-        values = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(stack))}
-        values.update(overrides or {})
+        if not overrides:
+            return stack_runs.run(stack)
+        values = {**secret_config_for(stack), **overrides}
         return run_program(stack, stack_config(stack, values))
 
     return _run

@@ -19,7 +19,7 @@ from stacks.load import load
 from tests.conftest import TEST_SECRET_VALUES, secret_values_for
 from tools import render as render_module
 from tools.pulumi_mocks import PROJECT, Registration, stack_config
-from tools.render import REDACTED, Render, clean, created_secret_names, render
+from tools.render import REDACTED, Render, clean, created_secret_names, render, render_recorded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,11 +41,9 @@ def _cli(*args: str, seed: str = "0") -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def with_test_secrets(tmp_path_factory) -> Render:
+def with_test_secrets(tmp_path_factory, stack_runs) -> Render:
     """dev rendered with the test suite's secret values, as if they were the real ones."""
-    return render(
-        "dev", tmp_path_factory.mktemp("with-secrets"), secret_values=secret_values_for("dev")
-    )
+    return render_recorded(stack_runs.run("dev"), "dev", tmp_path_factory.mktemp("with-secrets"))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,12 +58,34 @@ class Registration:
     """Alias specs as sent to the engine ({"urn": ...} or {"spec": {...}})."""
 
 
+@dataclass(frozen=True)
+class Invoke:
+    """One provider function call (`aws:index/getRegion:getRegion`) and the provider it went
+    to (`<urn>::<id>`; empty for the default provider)."""
+
+    token: str
+    provider: str
+
+
 class Recorder:
     """What a program run registered, in registration order."""
 
     def __init__(self) -> None:
         self.resources: list[Registration] = []
+        self.invokes: list[Invoke] = []
         self.stack_outputs: dict[str, Any] = {}
+
+    def freeze(self) -> Recorder:
+        """Makes the run read-only for sharing: lists become tuples (appending fails) and
+        `fingerprint()` tells later whether anything inside was changed."""
+        self.resources = tuple(self.resources)  # type: ignore[assignment]
+        self.invokes = tuple(self.invokes)  # type: ignore[assignment]
+        return self
+
+    def fingerprint(self) -> str:
+        """A digest of everything recorded, to prove a shared run was not mutated."""
+        data = [self.resources, self.invokes, self.stack_outputs]
+        return hashlib.sha256(pickle.dumps(data, protocol=5)).hexdigest()
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -175,15 +198,18 @@ class RealisticMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "ap-southeast-1") -> None:
         self.region = region
+        self.provider_regions: dict[str, str] = {}
+        """Explicit AWS provider id -> its region: an invoke sent to it answers for that region."""
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         token = args.token
+        region = self.provider_regions.get((args.provider or "").rpartition("::")[2], self.region)
         if token.endswith("getAvailabilityZones"):
-            names = [f"{self.region}{z}" for z in "abc"]
+            names = [f"{region}{z}" for z in "abc"]
             return {
                 "names": names,
-                "zoneIds": [f"apse1-az{i}" for i in (1, 2, 3)],
-                "id": self.region,
+                "zoneIds": [f"{region}-az{i}" for i in (1, 2, 3)],
+                "id": region,
             }, []
         if token.endswith("getCallerIdentity"):
             return {
@@ -195,7 +221,7 @@ class RealisticMocks(pulumi.runtime.Mocks):
         if token.endswith("getPartition"):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token.endswith("getRegion"):
-            return {"name": self.region, "region": self.region, "id": self.region}, []
+            return {"name": region, "region": region, "id": region}, []
         return {}, []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -203,6 +229,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
         physical = inputs.get("name") or f"{name}-{_hex(name, 7)}"
         out: dict[str, Any] = {**inputs}
         rid = f"{name}-id"
+        if typ == "pulumi:providers:aws" and inputs.get("region"):
+            self.provider_regions[rid] = inputs["region"]
         arn_prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}"
         if typ == "aws:iam/role:Role":
             out.update(
@@ -325,6 +353,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
             )
         return response
+
+    def Invoke(self, request):
+        self.recorder.invokes.append(Invoke(token=request.tok, provider=request.provider))
+        return super().Invoke(request)
 
 
 def _struct_to_dict(struct) -> dict[str, Any]:

@@ -13,9 +13,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.k8s import (
+    Wire,
     app_labels,
     exec_probe,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -24,7 +26,7 @@ from components.k8s import (
 from components.namespace_baseline import IngressAllow
 from components.validation import check_dns1123_label
 from components.versions import REDIS_EXPORTER_IMAGE, REDIS_IMAGE
-from components.workloads.common import deployment_spec, metadata, service_port
+from components.workloads.common import deployment_spec, service_port
 
 APP_NAME = "redis-adapter"
 REDIS_PORT = 6379
@@ -93,7 +95,7 @@ def adapter_pod_spec() -> dict[str, Any]:
     }
 
 
-def service_spec() -> dict[str, Any]:
+def service_spec() -> Wire:
     return {
         "type": "ClusterIP",
         "selector": selector_labels(adapter_labels()),
@@ -139,12 +141,14 @@ class AdapterExampleArgs:
     """Inputs of AdapterExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_monitor_labels: Mapping[str, str] = field(default_factory=dict)
-    """Extra labels the Prometheus serviceMonitorSelector matches."""
+    """Extra labels the Prometheus serviceMonitorSelector matches. Default: none."""
     crd_ready: Sequence[pulumi.Resource] = ()
-    """What installs the ServiceMonitor CRD (the Prometheus Helm release)."""
+    """What installs the ServiceMonitor CRD (the Prometheus Helm release). Default: none, which
+    is refused: name at least one."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline."""
+    """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -163,13 +167,13 @@ class AdapterExample(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(labels, adapter_pod_spec()),
             opts=in_namespace,
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=service_spec(),
             opts=in_namespace,
         )
@@ -177,7 +181,7 @@ class AdapterExample(pulumi.ComponentResource):
             f"{name}-servicemonitor",
             api_version=SERVICE_MONITOR_API,
             kind="ServiceMonitor",
-            metadata=metadata(APP_NAME, ns, {**labels, **dict(args.service_monitor_labels)}),
+            metadata=object_meta(APP_NAME, ns, {**labels, **dict(args.service_monitor_labels)}),
             spec=service_monitor_spec(ns),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*args.wait_for, *args.crd_ready, self.service]

@@ -18,6 +18,7 @@ from components.k8s import (
     app_labels,
     exec_probe,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -32,7 +33,6 @@ from components.workloads.common import (
     config_map_volume,
     deployment_spec,
     health_server,
-    metadata,
     nginx_conf,
     nginx_container,
     service_port,
@@ -53,7 +53,9 @@ HTML_DIR = "/usr/share/nginx/html"
 @dataclass(frozen=True)
 class Backend:
     name: str
+    """The backend's Deployment and Service name (DNS-1123 label). Required."""
     weight: int
+    """Its share of the requests, relative to the other backends (1-100). Required."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.name):
@@ -236,9 +238,12 @@ class AmbassadorExampleArgs:
     """Inputs of AmbassadorExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     backends: Sequence[Backend] = (Backend("server1", 3), Backend("server2", 1))
+    """The backends the ambassador spreads requests over, by weight. Default: `server1` (3) and
+    `server2` (1)."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline (`NamespaceBaseline.ready`)."""
+    """The namespace baseline (`NamespaceBaseline.ready`). Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -261,19 +266,19 @@ class AmbassadorExample(pulumi.ComponentResource):
             labels = backend_labels(backend.name)
             config = k8s.core.v1.ConfigMap(
                 f"{name}-{backend.name}-content",
-                metadata=metadata(f"{backend.name}-content", ns, labels),
+                metadata=object_meta(f"{backend.name}-content", ns, labels),
                 data={"nginx.conf": backend_nginx_conf(), "index.html": backend_page(backend.name)},
                 opts=ready,
             )
             deployment = k8s.apps.v1.Deployment(
                 f"{name}-{backend.name}",
-                metadata=metadata(backend.name, ns, labels),
+                metadata=object_meta(backend.name, ns, labels),
                 spec=deployment_spec(labels, backend_pod_spec(f"{backend.name}-content")),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, config]),
             )
             service = k8s.core.v1.Service(
                 f"{name}-{backend.name}-service",
-                metadata=metadata(backend.name, ns, labels),
+                metadata=object_meta(backend.name, ns, labels),
                 spec=cluster_ip_service_spec(labels, [service_port("http", BACKEND_PORT)]),
                 opts=ready,
             )
@@ -282,14 +287,14 @@ class AmbassadorExample(pulumi.ComponentResource):
         labels = ambassador_labels()
         self.config = k8s.core.v1.ConfigMap(
             f"{name}-ambassador-conf",
-            metadata=metadata("ambassador-nginx", ns, labels),
+            metadata=object_meta("ambassador-nginx", ns, labels),
             data={"nginx.conf": upstream_conf(args.backends, ns)},
             opts=ready,
         )
         # nginx resolves the upstream names at start: the Services must exist by then.
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-ambassador",
-            metadata=metadata(AMBASSADOR, ns, labels),
+            metadata=object_meta(AMBASSADOR, ns, labels),
             spec=deployment_spec(labels, ambassador_pod_spec("ambassador-nginx")),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*args.wait_for, self.config, *backend_ready]

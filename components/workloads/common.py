@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.k8s import (
+    Wire,
     empty_dir,
     resources,
     restricted_container_security_context,
@@ -98,7 +99,7 @@ def tmp_volume() -> dict[str, Any]:
 
 def deployment_spec(
     labels: Mapping[str, str], pod_spec: dict[str, Any], *, replicas: int = 1
-) -> dict[str, Any]:
+) -> Wire:
     return {
         "replicas": replicas,
         "selector": {"matchLabels": selector_labels(dict(labels))},
@@ -106,15 +107,9 @@ def deployment_spec(
     }
 
 
-def cluster_ip_service_spec(
-    labels: Mapping[str, str], ports: Sequence[dict[str, Any]]
-) -> dict[str, Any]:
+def cluster_ip_service_spec(labels: Mapping[str, str], ports: Sequence[dict[str, Any]]) -> Wire:
     return {"type": "ClusterIP", "selector": selector_labels(dict(labels)), "ports": list(ports)}
 
 
 def service_port(name: str, port: int, target: str | int | None = None) -> dict[str, Any]:
     return {"name": name, "port": port, "targetPort": target or name, "protocol": "TCP"}
-
-
-def metadata(name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "labels": dict(labels)}

@@ -21,6 +21,7 @@ from components.k8s import (
     app_labels,
     empty_dir,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -32,11 +33,12 @@ from components.validation import check_dns1123_label
 from components.versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
 from components.workloads.common import (
     NGINX_UID,
+    cluster_ip_service_spec,
     config_map_volume,
     deployment_spec,
-    metadata,
     nginx_conf,
     nginx_container,
+    service_port,
     tmp_volume,
 )
 
@@ -187,13 +189,15 @@ class InitContainerExampleArgs:
     """Inputs of InitContainerExample."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     source: InitContainerSource = InitContainerSource.CONFIGMAP
+    """Where the init container gets the site. Default: CONFIGMAP."""
     git_repo: str = ""
-    """Public https URL cloned when source is `git`."""
+    """Public https URL cloned when source is `git`. Default: empty."""
     git_ref: str = ""
-    """Branch or tag to clone; empty means the repository's default branch."""
+    """Branch or tag to clone. Default: empty, the repository's default branch."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline."""
+    """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -216,7 +220,7 @@ class InitContainerExample(pulumi.ComponentResource):
         configs: list[pulumi.Resource] = [
             k8s.core.v1.ConfigMap(
                 f"{name}-nginx-conf",
-                metadata=metadata("init-web-nginx", ns, labels),
+                metadata=object_meta("init-web-nginx", ns, labels),
                 data={"nginx.conf": site_conf()},
                 opts=in_namespace,
             )
@@ -225,25 +229,21 @@ class InitContainerExample(pulumi.ComponentResource):
             configs.append(
                 k8s.core.v1.ConfigMap(
                     f"{name}-seed",
-                    metadata=metadata("init-web-seed", ns, labels),
+                    metadata=object_meta("init-web-seed", ns, labels),
                     data={"index.html": PAGE},
                     opts=in_namespace,
                 )
             )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(labels, init_pod_spec(args.source, args.git_repo, args.git_ref)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, *configs]),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=metadata(APP_NAME, ns, labels),
-            spec={
-                "type": "ClusterIP",
-                "selector": selector_labels(labels),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-            },
+            metadata=object_meta(APP_NAME, ns, labels),
+            spec=cluster_ip_service_spec(labels, [service_port("http", 80)]),
             opts=in_namespace,
         )
         self.verify_command = verify_command(ns)

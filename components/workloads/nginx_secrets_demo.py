@@ -15,12 +15,13 @@ from components.k8s import (
     csi_secrets_volume,
     empty_dir,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
-    selector_labels,
 )
 from components.versions import NGINX_UNPRIVILEGED_IMAGE
+from components.workloads.common import cluster_ip_service_spec, deployment_spec, service_port
 
 APP_NAME = "nginx-secrets-demo"
 HTTP_PORT = 8080
@@ -76,15 +77,19 @@ class NginxSecretsDemoArgs:
     """Inputs of NginxSecretsDemo."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_account: str
-    """Bound to an IAM role (IRSA) that may read only this demo's secrets."""
+    """Bound to an IAM role that may read only this demo's secrets. Required."""
     secret_provider_class: str
+    """The SecretProviderClass mounted at /mnt/secrets-store. Required."""
     synced_secret: str = ""
-    """A Kubernetes Secret synced by the driver, exposed as env vars; empty for none."""
+    """A Kubernetes Secret synced by the driver, exposed as env vars. Default: empty, none."""
     synced_keys: Sequence[str] = ()
+    """Keys of `synced_secret` exposed as env vars. Default: none."""
     replicas: int = 1
+    """Pods of the Deployment (count). Default: 1."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The SecretProviderClass, the ServiceAccount and the CSI driver releases."""
+    """The SecretProviderClass, the ServiceAccount and the CSI driver releases. Default: none."""
 
 
 class NginxSecretsDemo(pulumi.ComponentResource):
@@ -95,31 +100,23 @@ class NginxSecretsDemo(pulumi.ComponentResource):
         labels = app_labels(APP_NAME, "demo")
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata={"name": APP_NAME, "namespace": args.namespace, "labels": labels},
-            spec={
-                "replicas": args.replicas,
-                "selector": {"matchLabels": selector_labels(labels)},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": demo_pod_spec(
-                        args.service_account,
-                        args.secret_provider_class,
-                        synced_secret=args.synced_secret,
-                        synced_keys=args.synced_keys,
-                    ),
-                },
-            },
+            metadata=object_meta(APP_NAME, args.namespace, labels),
+            spec=deployment_spec(
+                labels,
+                demo_pod_spec(
+                    args.service_account,
+                    args.secret_provider_class,
+                    synced_secret=args.synced_secret,
+                    synced_keys=args.synced_keys,
+                ),
+                replicas=args.replicas,
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": APP_NAME, "namespace": args.namespace, "labels": labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": selector_labels(labels),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-            },
+            metadata=object_meta(APP_NAME, args.namespace, labels),
+            spec=cluster_ip_service_spec(labels, [service_port("http", 80)]),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.deployment_name = APP_NAME
-        self.register_outputs({"deployment": APP_NAME})
+        self.register_outputs({})

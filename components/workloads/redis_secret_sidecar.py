@@ -21,13 +21,14 @@ from components.k8s import (
     app_labels,
     csi_secrets_volume,
     exec_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
 )
 from components.validation import check_dns1123_label
 from components.versions import REDIS_IMAGE
-from components.workloads.common import deployment_spec, metadata
+from components.workloads.common import deployment_spec
 
 APP_NAME = "redis-secret-app"
 SERVICE_ACCOUNT = "redis-secret-app"
@@ -137,14 +138,16 @@ class RedisSecretSidecarArgs:
     """Inputs of RedisSecretSidecar: the pod that shares a mounted password with redis."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     service_account: str
-    """Bound to the identity that may read the password secret."""
+    """Bound to the identity that may read the password secret. Required."""
     secret_provider_class: str
-    """Mounts the password secret as one file (a plain-string secret, no jmesPath)."""
+    """Mounts the password secret as one file (a plain string, no jmesPath). Required."""
     password_file: str
-    """Name of that file under /mnt/secrets-store."""
+    """Name of that file under /mnt/secrets-store. Required."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver."""
+    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver.
+    Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -152,7 +155,7 @@ class RedisSecretSidecarArgs:
 
 
 class RedisSecretSidecar(pulumi.ComponentResource):
-    """Exposes `password_file` and `verify_command`."""
+    """Exposes `verify_command`, and a handle on its `deployment`."""
 
     def __init__(
         self, name: str, args: RedisSecretSidecarArgs, opts: pulumi.ResourceOptions | None = None
@@ -162,7 +165,7 @@ class RedisSecretSidecar(pulumi.ComponentResource):
         labels = redis_app_labels()
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(
                 labels,
                 redis_secret_pod_spec(
@@ -171,6 +174,5 @@ class RedisSecretSidecar(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.password_file = password_path(args.password_file)
         self.verify_command = verify_command(ns, args.password_file)
-        self.register_outputs({})
+        self.register_outputs({"verify_command": self.verify_command})

@@ -18,10 +18,12 @@ import pulumi_tls as tls
 
 from components.k8s import (
     SECRETS_MOUNT_PATH,
+    Wire,
     app_labels,
     csi_secrets_volume,
     exec_probe,
     http_probe,
+    object_meta,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
@@ -35,7 +37,6 @@ from components.workloads.common import (
     NGINX_UID,
     config_map_volume,
     deployment_spec,
-    metadata,
     nginx_conf,
     nginx_container,
     tmp_volume,
@@ -186,7 +187,7 @@ def service_annotations(service_type: str, scheme: str) -> dict[str, str]:
     }
 
 
-def service_spec(service_type: str) -> dict[str, Any]:
+def service_spec(service_type: str) -> Wire:
     return {
         "type": service_type,
         "selector": selector_labels(web_labels()),
@@ -265,18 +266,22 @@ class SidecarExampleArgs:
     """Inputs of SidecarExample: the pod, its configuration and its Service."""
 
     namespace: str
+    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
     hostname: str
-    """Subject and first SAN of the certificate, served as nginx's server_name."""
+    """Subject and first SAN of the certificate, served as nginx's server_name (a DNS name, at
+    most 64 characters). Required."""
     service_account: str
-    """Bound to the identity that may read the certificate secret."""
+    """Bound to the identity that may read the certificate secret. Required."""
     secret_provider_class: str
-    """Mounts the certificate secret as tls.crt and tls.key (see `tls_secret_object`)."""
+    """Mounts the certificate secret as tls.crt and tls.key (`TLS_JMES_PATH`). Required."""
     service_type: ServiceType = ServiceType.CLUSTER_IP
-    """ClusterIP (default), or LoadBalancer: an NLB, needs the AWS Load Balancer Controller."""
+    """ClusterIP, or LoadBalancer (an NLB, needs the AWS Load Balancer Controller). Default:
+    CLUSTER_IP."""
     load_balancer_scheme: LoadBalancerScheme = LoadBalancerScheme.INTERNAL
-    """Used when service_type is LoadBalancer; default internal."""
+    """Used when service_type is LoadBalancer. Default: INTERNAL."""
     wait_for: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver."""
+    """The namespace baseline, the identity, the SecretProviderClass and the CSI driver.
+    Default: none."""
 
     def __post_init__(self) -> None:
         if problem := check_dns1123_label(self.namespace):
@@ -286,7 +291,8 @@ class SidecarExampleArgs:
 
 
 class SidecarExample(pulumi.ComponentResource):
-    """httpd behind its nginx TLS sidecar: ConfigMaps, Deployment and Service."""
+    """httpd behind its nginx TLS sidecar: ConfigMaps, Deployment and Service. Exposes
+    `verify_command`, and handles on its `deployment` and `service`."""
 
     def __init__(
         self, name: str, args: SidecarExampleArgs, opts: pulumi.ResourceOptions | None = None
@@ -297,19 +303,19 @@ class SidecarExample(pulumi.ComponentResource):
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         httpd_config = k8s.core.v1.ConfigMap(
             f"{name}-httpd-conf",
-            metadata=metadata("web-httpd", ns, labels),
+            metadata=object_meta("web-httpd", ns, labels),
             data={"httpd.conf": httpd_conf(), "index.html": PAGE},
             opts=in_namespace,
         )
         nginx_config = k8s.core.v1.ConfigMap(
             f"{name}-nginx-conf",
-            metadata=metadata("web-nginx", ns, labels),
+            metadata=object_meta("web-nginx", ns, labels),
             data={"nginx.conf": tls_proxy_conf(args.hostname)},
             opts=in_namespace,
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata(APP_NAME, ns, labels),
+            metadata=object_meta(APP_NAME, ns, labels),
             spec=deployment_spec(
                 labels, sidecar_pod_spec(args.service_account, args.secret_provider_class)
             ),
@@ -319,12 +325,14 @@ class SidecarExample(pulumi.ComponentResource):
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={
-                **metadata(APP_NAME, ns, labels),
-                "annotations": service_annotations(args.service_type, args.load_balancer_scheme),
-            },
+            metadata=object_meta(
+                APP_NAME,
+                ns,
+                labels,
+                annotations=service_annotations(args.service_type, args.load_balancer_scheme),
+            ),
             spec=service_spec(args.service_type),
             opts=in_namespace,
         )
         self.verify_command = verify_command(ns, args.hostname)
-        self.register_outputs({})
+        self.register_outputs({"verify_command": self.verify_command})

@@ -54,3 +54,21 @@ def test_existing_vpc_creates_nothing(build):
     )
     rec = build(lambda: Network("net", args))
     assert [r.type for r in rec.resources] == ["eksplatform:network:Network"]
+
+
+def test_zones_come_from_the_provider_the_network_is_given(build):
+    """The AZ lookup goes to the component's provider: another region's VPC gets that
+    region's zones, not the default provider's."""
+    import pulumi
+    import pulumi_aws as aws
+
+    def program():
+        ireland = aws.Provider("ireland", region="eu-west-1")
+        Network("net", NetworkArgs(cluster_name="x"), pulumi.ResourceOptions(providers=[ireland]))
+
+    rec = build(program)
+    (zones,) = [i for i in rec.invokes if i.token.endswith("getAvailabilityZones")]
+    assert "::ireland::" in zones.provider
+    subnets = {s.name: s.inputs for s in rec.of_type("aws:ec2/subnet:Subnet")}
+    assert subnets["net-private-0"]["availabilityZone"] == "eu-west-1a"
+    assert subnets["net-public-1"]["availabilityZone"] == "eu-west-1b"

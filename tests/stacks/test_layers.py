@@ -77,8 +77,13 @@ def test_no_project_import_hides_behind_type_checking():
     for pkg in PACKAGES:
         for path in (ROOT / pkg).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                    hidden.append(str(path.relative_to(ROOT)))
+                if not (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)):
+                    continue
+                for inner in ast.walk(node):
+                    module = getattr(inner, "module", None) or ""
+                    names = [a.name for a in getattr(inner, "names", [])]
+                    if any(m.split(".")[0] in PACKAGES for m in [module, *names] if m):
+                        hidden.append(str(path.relative_to(ROOT)))
     assert hidden == []
 
 

@@ -24,12 +24,8 @@ TAGGABLE_AWS = (
 
 
 @pytest.fixture(scope="module")
-def dev() -> Recorder:
-    from tests.conftest import secret_values_for
-    from tools.pulumi_mocks import run_program, stack_config
-
-    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
-    return run_program("dev", stack_config("dev", values))
+def dev(stack_runs) -> Recorder:
+    return stack_runs.run("dev")
 
 
 @pytest.mark.parametrize("stack", STACKS)

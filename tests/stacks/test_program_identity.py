@@ -33,8 +33,8 @@ def _run(overrides=None, secrets=None) -> Recorder:
 
 
 @pytest.fixture(scope="module")
-def dev() -> Recorder:
-    return _run()
+def dev(stack_runs) -> Recorder:
+    return stack_runs.run("dev")
 
 
 def _policy(rec, name):

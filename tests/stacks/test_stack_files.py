@@ -1,12 +1,10 @@
 """Each stack file is complete, uses only declared keys, and differs where it matters."""
 
-import json
-
 import pytest
 import yaml
 
-from tests.conftest import STACKS, secret_values_for
-from tools.pulumi_mocks import PROJECT, ROOT, Recorder, run_program, stack_config
+from tests.conftest import STACKS
+from tools.pulumi_mocks import PROJECT, ROOT, Recorder
 
 NS = PROJECT
 EXAMPLE_COMPONENTS = (
@@ -18,14 +16,9 @@ EXAMPLE_COMPONENTS = (
 )
 
 
-def _run(stack: str) -> Recorder:
-    values = {f"{NS}:secretValues": json.dumps(secret_values_for(stack))}
-    return run_program(stack, stack_config(stack, values))
-
-
 @pytest.fixture(scope="module")
-def recorded() -> dict[str, Recorder]:
-    return {stack: _run(stack) for stack in ("dev", "staging", "prod")}
+def recorded(stack_runs) -> dict[str, Recorder]:
+    return {stack: stack_runs.run(stack) for stack in ("dev", "staging", "prod")}
 
 
 def test_the_three_environments_exist():

@@ -10,10 +10,9 @@ import pytest
 
 from components.prometheus import PROMETHEUS_POD_LABELS
 from stacks.load import load
-from tests.conftest import secret_values_for
 from tests.pod_security import pod_spec_of, violations
 from tests.workload_checks import hardening_problems, selects
-from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
+from tools.pulumi_mocks import PROJECT, Recorder
 
 NS = PROJECT
 EXAMPLE_TYPES = {
@@ -33,9 +32,8 @@ EXAMPLE_NAMESPACES = {
 
 
 @pytest.fixture(scope="module")
-def dev() -> Recorder:
-    values = {f"{NS}:secretValues": json.dumps(secret_values_for("dev"))}
-    return run_program("dev", stack_config("dev", values))
+def dev(stack_runs) -> Recorder:
+    return stack_runs.run("dev")
 
 
 def _namespaces(rec: Recorder) -> dict[str, dict[str, str]]:

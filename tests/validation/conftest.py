@@ -11,7 +11,7 @@ from tests.conftest import STACKS
 from tests.validation import gate
 from tools import charts
 from tools.pulumi_mocks import PROJECT, stack_config
-from tools.render import Render, render, safe_name, to_yaml
+from tools.render import Render, safe_name, to_yaml
 
 
 @dataclass
@@ -41,11 +41,19 @@ class RenderedStack:
         return eks.outputs["oidcProviderArn"], eks.outputs["oidcProviderUrl"]
 
 
+def start_checkov(stack_runs, stack: str):
+    """checkov over the stack's shared render, on the session's background thread."""
+    out = stack_runs.render(stack).out
+    return stack_runs.in_background(
+        f"checkov-{stack}", lambda: gate.run_checkov(out / "k8s", gate.load_skips())
+    )
+
+
 @pytest.fixture(scope="session", params=STACKS)
-def rendered(request, tmp_path_factory) -> RenderedStack:
+def rendered(request, stack_runs) -> RenderedStack:
     stack = request.param
-    out = tmp_path_factory.mktemp(f"render-{stack}")
-    result = render(stack, out)
+    result = stack_runs.render(stack)
+    out = result.out
     return RenderedStack(
         stack=stack,
         render=result,
@@ -109,9 +117,10 @@ def charts_checkov_run(rendered, rendered_charts) -> gate.CheckovRun:
 
 
 @pytest.fixture(scope="session")
-def checkov_run(rendered) -> gate.CheckovRun:
-    """checkov once per stack over the whole directory (it takes seconds per run)."""
-    return gate.run_checkov(rendered.out / "k8s", gate.load_skips())
+def checkov_run(rendered, stack_runs) -> gate.CheckovRun:
+    """checkov once per stack over the whole directory (it takes seconds per run), usually
+    started before the first test (tests/conftest.py)."""
+    return start_checkov(stack_runs, rendered.stack).result()
 
 
 def require(rendered: RenderedStack, items: object, what: str) -> None:
