@@ -50,21 +50,32 @@ class ClusterArgs:
     """Inputs of Cluster."""
 
     cluster_name: str
+    """EKS cluster name (letters, digits, '-'). Required."""
     kubernetes_version: str
-    """`major.minor`; must have a row in versions.EKS_ADDON_VERSIONS (add-on builds)."""
+    """`major.minor`; must have a row in versions.EKS_ADDON_VERSIONS (add-on builds). Required."""
     vpc_id: pulumi.Input[str]
+    """VPC the cluster runs in. Required."""
     public_subnet_ids: pulumi.Input[Sequence[str]]
+    """Subnets for internet-facing load balancers. Required."""
     private_subnet_ids: pulumi.Input[Sequence[str]]
+    """Subnets of the control plane's network interfaces and the nodes. Required."""
     admin_principal_arns: Sequence[str] = ()
-    """IAM roles or users granted cluster-admin through EKS access entries; default none."""
+    """IAM roles or users granted cluster-admin through EKS access entries. Default: none."""
     public_access_cidrs: Sequence[str] = ()
-    """CIDRs allowed to reach the public API endpoint; empty keeps the endpoint private only."""
+    """CIDRs allowed to reach the public API endpoint (never 0.0.0.0/0). Default: none, the endpoint
+    is private only."""
     enable_network_policy: bool = True
+    """Turns on the VPC CNI's network policy agent, so NetworkPolicies are enforced.
+    Default: True."""
     enable_deletion_protection: bool = False
+    """EKS refuses to delete the cluster until this is off. Default: False."""
     log_retention_days: int = 30
+    """Days the control-plane log group keeps events. Default: 30."""
     kms_deletion_window_days: int = 30
+    """Days a deleted secrets-encryption key can still be restored (7-30). Default: 30."""
     tags: Mapping[str, str] = field(default_factory=dict)
-    """On every taggable resource, the OIDC provider and access entries included."""
+    """AWS tags on every taggable resource, the OIDC provider and access entries included. Default:
+    none."""
 
     def __post_init__(self) -> None:
         for cidr in self.public_access_cidrs:
@@ -115,8 +126,11 @@ class AddonOptions:
     """pulumi-eks's add-on inputs: vpc-cni and kube-proxy pinned, CoreDNS never its own."""
 
     vpc_cni: eks.VpcCniOptionsArgs
+    """vpc-cni add-on: the pinned build, network policy as configured. Required."""
     kube_proxy: eks.KubeProxyAddonOptionsArgs
+    """kube-proxy add-on: the pinned build. Required."""
     coredns: eks.CoreDnsAddonOptionsArgs
+    """CoreDNS: off in pulumi-eks (the CoreDns component manages it). Required."""
 
 
 def addon_options(kubernetes_version: str, enable_network_policy: bool) -> AddonOptions:
@@ -139,9 +153,8 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("eksplatform:cluster:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=invoke)
-        partition = aws.get_partition_output(opts=invoke)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
 
         self.kms_key = aws.kms.Key(
             f"{name}-secrets-key",
@@ -237,7 +250,7 @@ class Cluster(pulumi.ComponentResource):
         # Built, not read: pulumi-eks is a remote component; EKS Pod Identity trust pins it.
         self.cluster_arn: pulumi.Output[str] = pulumi.Output.all(
             partition.partition,
-            aws.get_region_output(opts=invoke).region,
+            aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region,
             identity.account_id,
             self.cluster_name,
         ).apply(lambda v: eks_cluster_arn(*v))
@@ -254,8 +267,11 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
-                "oidc_provider_arn": self.oidc_provider_arn,
+                "cluster_arn": self.cluster_arn,
+                "cluster_security_group_id": self.cluster_security_group_id,
                 "kubeconfig": self.kubeconfig,
+                "oidc_issuer": self.oidc_issuer,
+                "oidc_provider_arn": self.oidc_provider_arn,
             }
         )
 
@@ -265,15 +281,17 @@ class CoreDnsArgs:
     """Inputs of CoreDns."""
 
     cluster_name: pulumi.Input[str]
-    """An Output that resolves once the cluster exists."""
+    """The cluster; an Output that resolves once it exists. Required."""
     kubernetes_version: str
-    """`major.minor`; picks the pinned build from versions.EKS_ADDON_VERSIONS."""
+    """`major.minor`; picks the pinned build from versions.EKS_ADDON_VERSIONS. Required."""
     addon_version: str = ""
-    """Default empty: the pinned build for `kubernetes_version`."""
+    """An add-on build such as v1.14.3-eksbuild.3. Default: empty, the pinned build for
+    `kubernetes_version`."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags on the add-on. Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """The nodegroup: CoreDNS pods need a node, and an add-on whose pods cannot schedule
-    stays DEGRADED."""
+    """The nodegroup: CoreDNS pods need a node, and an add-on whose pods cannot schedule stays
+    DEGRADED. Default: none."""
 
     def __post_init__(self) -> None:
         if not self.addon_version:
@@ -298,4 +316,4 @@ class CoreDns(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.register_outputs({"addon_version": self.addon.addon_version})
+        self.register_outputs({})

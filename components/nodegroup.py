@@ -43,9 +43,11 @@ def launch_template_metadata_options() -> aws.ec2.LaunchTemplateMetadataOptionsA
 @dataclass(frozen=True)
 class NodeTaint:
     key: str
+    """Taint key (a Kubernetes label key). Required."""
     value: str
+    """Taint value; empty for a key-only taint. Required."""
     effect: str
-    """EKS spelling: NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE."""
+    """EKS spelling: NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE. Required."""
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,31 @@ class NodeGroupArgs:
     """Inputs of NodeGroup."""
 
     cluster_name: pulumi.Input[str]
+    """The cluster; an Output that resolves once it exists. Required."""
     kubernetes_version: str
+    """`major.minor` of the nodes, the cluster's. Required."""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets only: nodes get no public IP."""
+    """Private subnets only: nodes get no public IP. Required."""
     instance_types: Sequence[str] = ("t3.medium",)
+    """EC2 instance types, all of one CPU architecture. Default: ("t3.medium",)."""
     min_size: int = 1
+    """Fewest nodes. Default: 1."""
     desired_size: int = 1
+    """Nodes at creation (min_size <= desired_size <= max_size). Default: 1."""
     max_size: int = 2
+    """Most nodes. Default: 2."""
     disk_size_gib: int = 20
+    """Root volume of each node, in GiB (encrypted gp3). Default: 20."""
     capacity_type: str = "ON_DEMAND"
+    """ON_DEMAND or SPOT. Default: ON_DEMAND."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Kubernetes labels on every node. Default: none."""
     taints: Sequence[NodeTaint] = ()
+    """Taints on every node. Default: none."""
     ssh_key_name: str = ""
-    """EC2 key pair for SSH; empty (default) means none. Prefer SSM Session Manager."""
+    """EC2 key pair for SSH to the nodes. Default: empty, no SSH."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags on the nodegroup, its role and launch template. Default: none."""
 
     def __post_init__(self) -> None:
         if not self.min_size <= self.desired_size <= self.max_size:
@@ -152,5 +165,4 @@ class NodeGroup(pulumi.ComponentResource):
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )
-        self.node_role_arn: pulumi.Output[str] = self.role.arn
-        self.register_outputs({"node_group_name": self.node_group.node_group_name})
+        self.register_outputs({})

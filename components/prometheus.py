@@ -36,17 +36,18 @@ class PrometheusArgs:
     """Inputs of Prometheus."""
 
     namespace: str = "monitoring"
+    """Namespace of the operator and Prometheus, created here. Default: monitoring."""
     retention: str = "24h"
-    """A Prometheus duration; default 24h."""
+    """How long Prometheus keeps samples (a Prometheus duration). Default: 24h."""
     service_monitor_selector: Mapping[str, str] = field(default_factory=lambda: SCRAPE_SELECTOR)
-    """Labels a ServiceMonitor, PodMonitor or PrometheusRule must carry to be picked up;
-    default SCRAPE_SELECTOR (`app.kubernetes.io/part-of: eks-secrets-platform`)."""
+    """Labels a ServiceMonitor (and a PodMonitor or PrometheusRule) must carry to be used; never
+    empty. Default: SCRAPE_SELECTOR."""
     namespace_selector: Mapping[str, str] = field(default_factory=lambda: SCRAPE_SELECTOR)
-    """Labels their namespace must carry; default SCRAPE_SELECTOR."""
+    """Labels its namespace must carry; never empty. Default: SCRAPE_SELECTOR."""
     chart: ChartPin = KUBE_PROMETHEUS_STACK
-    """Default: the pin in components/versions.py."""
+    """The kube-prometheus-stack chart. Default: the pin in components/versions.py."""
     wait_for: tuple[pulumi.Resource, ...] = ()
-    """The nodegroup, so the pods can schedule."""
+    """The nodegroup, so the pods can schedule. Default: none."""
 
     def __post_init__(self) -> None:
         if not self.service_monitor_selector or not self.namespace_selector:
@@ -177,4 +178,10 @@ class Prometheus(pulumi.ComponentResource):
             f"kubectl -n {args.namespace} exec prometheus-{FULLNAME}-prometheus-0 -c prometheus"
             " -- wget -qO- 'http://localhost:9090/api/v1/query?query=redis_up'"
         )
-        self.register_outputs({"namespace": args.namespace})
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "pod_labels": self.pod_labels,
+                "verify_command": self.verify_command,
+            }
+        )

@@ -47,9 +47,11 @@ ASCP_ADDON = "aws-secrets-store-csi-driver-provider"
 @dataclass(frozen=True)
 class Toleration:
     key: str
+    """Taint key to tolerate. Required."""
     value: str
+    """Taint value; empty tolerates any value of the key. Required."""
     effect: str
-    """Kubernetes spelling: NoSchedule, NoExecute or PreferNoSchedule."""
+    """Kubernetes spelling: NoSchedule, NoExecute or PreferNoSchedule. Required."""
 
     def as_dict(self) -> dict[str, str]:
         if self.value:
@@ -67,32 +69,34 @@ class SecretsStoreCsiArgs:
     """Inputs of SecretsStoreCsi."""
 
     aws_region: str
-    """The region ASCP calls Secrets Manager and SSM in (`AWS_REGION`); no default."""
+    """The region ASCP calls Secrets Manager and SSM in (`AWS_REGION`). Required."""
     enable_sync_secret: bool = False
-    """Lets the driver create Kubernetes Secrets from `secretObjects`; default False."""
+    """Lets the driver create Kubernetes Secrets from `secretObjects`. Default: False."""
     enable_secret_rotation: bool = True
-    """Default True: the driver re-reads mounted secrets every `rotation_poll_interval`."""
+    """The driver re-reads mounted secrets every `rotation_poll_interval`. Default: True."""
     rotation_poll_interval: str = "2m"
-    """A Go duration (`90s`, `2m`); default 2m. Ignored without rotation."""
+    """A Go duration (`90s`, `2m`); ignored without rotation. Default: 2m."""
     tolerate_every_taint: bool = True
-    """Default True: the driver and provider DaemonSets tolerate every taint (`operator:
-    Exists`, the driver chart's default), so they run on every node pool. False uses only
-    `tolerations`, and a pod on a node with another taint cannot mount secrets."""
+    """The driver and provider DaemonSets tolerate every taint (`operator: Exists`, the driver
+    chart's default), so they run on every node pool; False uses only `tolerations`, and a pod on
+    a node with another taint cannot mount secrets. Default: True."""
     tolerations: Sequence[Toleration] = ()
-    """Used when `tolerate_every_taint` is False; default none."""
+    """Used when `tolerate_every_taint` is False. Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
-    """Resources both releases (or the add-on) wait for: the nodegroup, so the DaemonSets can
-    schedule; default none. The two releases do not wait for each other."""
+    """What both releases (or the add-on) wait for: the nodegroup, so the DaemonSets can schedule;
+    the two releases do not wait for each other. Default: none."""
     driver_chart: ChartPin = SECRETS_STORE_CSI_DRIVER
-    """Default: the pin in components/versions.py."""
+    """The secrets-store-csi-driver chart. Default: the pin in components/versions.py."""
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
-    """Default: the pin in components/versions.py."""
+    """The ASCP chart. Default: the pin in components/versions.py."""
     install_method: InstallMethod = InstallMethod.HELM
-    """HELM (default: the two pinned charts) or EKS_ADDON (the ASCP add-on, driver included)."""
+    """HELM (the two pinned charts) or EKS_ADDON (the ASCP add-on, driver included).
+    Default: HELM."""
     cluster_name: pulumi.Input[str] | None = None
-    """`eks-addon` only: an Output that resolves once the cluster exists."""
+    """The cluster, an Output that resolves once it exists; EKS_ADDON only. Default: None."""
     addon_version: str = ""
-    """`eks-addon` only: empty lets EKS pick its default build for the cluster's version."""
+    """An ASCP add-on build; EKS_ADDON only. Default: empty, EKS picks its default build for the
+    cluster's version."""
 
     def __post_init__(self) -> None:
         if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON and not self.cluster_name:
@@ -170,7 +174,6 @@ class SecretsStoreCsi(pulumi.ComponentResource):
         self, name: str, args: SecretsStoreCsiArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:addons:SecretsStoreCsi", name, None, opts)
-        self.install_method = args.install_method
         if args.install_method == InstallMethod.EKS_ADDON:
             self.addon = aws.eks.Addon(
                 f"{name}-addon",
@@ -183,7 +186,7 @@ class SecretsStoreCsi(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
             )
             self.releases: list[pulumi.Resource] = [self.addon]
-            self.register_outputs({"releases": [ASCP_ADDON]})
+            self.register_outputs({})
             return
         self.driver = k8s.helm.v3.Release(
             f"{name}-driver",
@@ -215,4 +218,4 @@ class SecretsStoreCsi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.releases = [self.driver, self.provider]
-        self.register_outputs({"releases": [self.driver.name, self.provider.name]})
+        self.register_outputs({})

@@ -32,9 +32,13 @@ class ChartPin:
     """A Helm chart pinned to one version of one repository."""
 
     chart: str
+    """Chart name in its repository. Required."""
     version: str
+    """A version the repository's index lists (see published.json). Required."""
     repo: str
+    """The Helm repository URL. Required."""
     checked: date
+    """When the version was last checked against its upstream. Required."""
 
     @property
     def archive(self) -> str:
