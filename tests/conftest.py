@@ -120,21 +120,24 @@ def _start_slow_checks_early(request, stack_runs) -> None:
     """checkov takes seconds per stack in its own process: start it before the first test,
     for the stacks the selected tests will ask about, so it runs on the second core while
     the rest of the suite runs on the first."""
-    stacks = sorted(
-        {
-            item.callspec.params["rendered"]
-            for item in request.session.items
-            if "checkov_run" in getattr(item, "fixturenames", ())
-            and "rendered" in getattr(getattr(item, "callspec", None), "params", {})
-        }
-    )
-    if stacks:
-        from tests.validation.conftest import start_checkov
+    wanted: dict[str, set[str]] = {"checkov_run": set(), "charts_checkov_run": set()}
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for fixture, stacks in wanted.items():
+            if fixture in getattr(item, "fixturenames", ()) and "rendered" in params:
+                stacks.add(params["rendered"])
+    if not any(wanted.values()):
+        return
+    from tests.validation.conftest import start_chart_checkov, start_checkov
 
-        for stack in stacks:
+    for fixture, start in (
+        ("checkov_run", start_checkov),
+        ("charts_checkov_run", start_chart_checkov),
+    ):
+        for stack in sorted(wanted[fixture]):
             # A stack that fails to run fails the tests that use it, not every test.
             with contextlib.suppress(Exception):
-                start_checkov(stack_runs, stack)
+                start(stack_runs, stack)
 
 
 @pytest.fixture

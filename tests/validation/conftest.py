@@ -49,19 +49,46 @@ def start_checkov(stack_runs, stack: str):
     )
 
 
+_RENDERED: dict[str, RenderedStack] = {}
+_CHARTS: dict[str, dict[str, RenderedChart]] = {}
+
+
+def rendered_stack(stack_runs, stack: str) -> RenderedStack:
+    """The stack's shared render, loaded once per session."""
+    if stack not in _RENDERED:
+        result = stack_runs.render(stack)
+        out = result.out
+        _RENDERED[stack] = RenderedStack(
+            stack=stack,
+            render=result,
+            kubernetes_version=stack_config(stack)[f"{PROJECT}:kubernetesVersion"],
+            manifests=gate.load_manifests(out),
+            releases=gate.load_releases(out),
+            iam=gate.load_iam(out),
+        )
+    return _RENDERED[stack]
+
+
+def charts_of(stack_runs, stack: str) -> dict[str, RenderedChart]:
+    """The stack's Helm releases rendered by the real charts, once per session (on the main
+    thread, like every call into the Helm engine)."""
+    if stack not in _CHARTS:
+        _CHARTS[stack] = render_charts(rendered_stack(stack_runs, stack))
+    return _CHARTS[stack]
+
+
+def start_chart_checkov(stack_runs, stack: str):
+    """checkov over the charts' manifests of the stack, on the session's background thread."""
+    out = rendered_stack(stack_runs, stack).out
+    charts_of(stack_runs, stack)
+    return stack_runs.in_background(
+        f"checkov-charts-{stack}", lambda: gate.run_checkov(out / "charts", gate.load_skips())
+    )
+
+
 @pytest.fixture(scope="session", params=STACKS)
 def rendered(request, stack_runs) -> RenderedStack:
-    stack = request.param
-    result = stack_runs.render(stack)
-    out = result.out
-    return RenderedStack(
-        stack=stack,
-        render=result,
-        kubernetes_version=stack_config(stack)[f"{PROJECT}:kubernetesVersion"],
-        manifests=gate.load_manifests(out),
-        releases=gate.load_releases(out),
-        iam=gate.load_iam(out),
-    )
+    return rendered_stack(stack_runs, request.param)
 
 
 @dataclass
@@ -105,15 +132,16 @@ def render_charts(rendered_stack: RenderedStack) -> dict[str, RenderedChart]:
 
 
 @pytest.fixture(scope="session")
-def rendered_charts(rendered) -> dict[str, RenderedChart]:
+def rendered_charts(rendered, stack_runs) -> dict[str, RenderedChart]:
     """The stack's Helm releases rendered once per session (milliseconds each)."""
-    return render_charts(rendered)
+    return charts_of(stack_runs, rendered.stack)
 
 
 @pytest.fixture(scope="session")
-def charts_checkov_run(rendered, rendered_charts) -> gate.CheckovRun:
-    """checkov once per stack over the third-party manifests the charts render."""
-    return gate.run_checkov(rendered.out / "charts", gate.load_skips())
+def charts_checkov_run(rendered, stack_runs) -> gate.CheckovRun:
+    """checkov once per stack over the third-party manifests the charts render, usually
+    started before the first test (tests/conftest.py)."""
+    return start_chart_checkov(stack_runs, rendered.stack).result()
 
 
 @pytest.fixture(scope="session")
