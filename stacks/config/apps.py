@@ -83,15 +83,18 @@ def _rule_name(f: Fields, seen: set[str]) -> str:
     return name
 
 
+def _rule_basics(f: Fields, seen: set[str]) -> tuple[str, dict[str, str], tuple[int, ...]]:
+    """What every allow rule has: its name, the app's pods it applies to, and the ports."""
+    return _rule_name(f, seen), _labels(f, "podLabels", required=True), _ports(f)
+
+
 def _ingress(r: ConfigReader, where: str, items: list[dict[str, Any]]) -> tuple[IngressAllow, ...]:
     rules_: list[IngressAllow] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
         f = Fields(r, f"{where}.ingress[{i}]", item, INGRESS_FIELDS)
         before = len(r.problems)
-        name = _rule_name(f, seen)
-        pods = _labels(f, "podLabels", required=True)
-        ports = _ports(f)
+        name, pods, ports = _rule_basics(f, seen)
         from_namespace = f.string("fromNamespace", check=check_dns1123_label)
         from_pods = _labels(f, "fromPodLabels", required=True)
         if len(r.problems) == before:
@@ -105,9 +108,7 @@ def _egress(r: ConfigReader, where: str, items: list[dict[str, Any]]) -> tuple[E
     for i, item in enumerate(items):
         f = Fields(r, f"{where}.egress[{i}]", item, EGRESS_FIELDS)
         before = len(r.problems)
-        name = _rule_name(f, seen)
-        pods = _labels(f, "podLabels", required=True)
-        ports = _ports(f)
+        name, pods, ports = _rule_basics(f, seen)
         cidr = f.string("cidr", check=rules.cidr)
         to_namespace = f.string("toNamespace", check=check_dns1123_label)
         to_pods = _labels(f, "toPodLabels", required=False)
