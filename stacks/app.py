@@ -178,7 +178,8 @@ def check_pod_manifest(namespace: str, service_account: str, class_name: str) ->
             "securityContext": restricted_pod_security_context(CHECK_UID),
             "containers": [
                 {
-                    "name": "check",
+                    # kubectl run attaches to the container named after the pod.
+                    "name": "secrets-check",
                     "image": BUSYBOX_IMAGE,
                     "command": ["ls", "-l", SECRETS_MOUNT_PATH],
                     "resources": resources("10m", "16Mi", cpu_limit="50m", memory_limit="32Mi"),

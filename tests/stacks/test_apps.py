@@ -135,6 +135,9 @@ def test_the_new_application_gets_a_verify_command_that_restricted_admits(onboar
     assert overrides == check_pod_manifest("payments", "payments", "payments")
     assert violations(overrides["spec"], "restricted") == []
     assert overrides["spec"]["automountServiceAccountToken"] is False
+    # `kubectl run -i` attaches to the container named after the pod.
+    assert [c["name"] for c in overrides["spec"]["containers"]] == ["secrets-check"]
+    assert "secrets-check" in command
 
 
 def test_the_demo_apps_keep_their_class_and_the_nginx_workload(onboarded):
