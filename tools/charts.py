@@ -4,8 +4,10 @@
 
 1. the directory named by `$EKS_PLATFORM_CHART_CACHE`, when set;
 2. `../shared/charts` beside the project (upstream's archives, kept outside the repository);
-3. when the pin's repository answers, `helm_python.pull` from it, into the cache directory
-   (or a temporary one), which also proves the version was published.
+3. with `$EKS_PLATFORM_ONLINE=1` and the pin's repository answering, `helm_python.pull` from
+   it, into the cache directory (or a temporary one), which also proves the version was
+   published. Without that variable nothing here opens a connection: the offline suite never
+   touches the network, and a job that runs where the network is (pins.yml) opts in.
 
 A pin found nowhere fails with a message that names the chart, the version and every place
 that was looked in. `published_versions(chart)` reads `../shared/charts/published.json`, the
@@ -31,6 +33,7 @@ from components.versions import ChartPin
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 CACHE_ENV = "EKS_PLATFORM_CHART_CACHE"
+ONLINE_ENV = "EKS_PLATFORM_ONLINE"
 PUBLISHED = "published.json"
 
 
@@ -38,8 +41,16 @@ class ChartNotFoundError(FileNotFoundError):
     """No archive of a pinned chart version anywhere this module looks."""
 
 
+def online_allowed() -> bool:
+    """Network checks run only where asked for: `$EKS_PLATFORM_ONLINE=1`."""
+    return os.environ.get(ONLINE_ENV) == "1"
+
+
 def reachable(url: str, timeout: float = 2.0) -> bool:
-    """True when the URL's host resolves and accepts a TCP connection (no HTTP request)."""
+    """True when network checks are allowed and the URL's host accepts a TCP connection (no
+    HTTP request)."""
+    if not online_allowed():
+        return False
     parsed = urlparse(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -74,7 +85,8 @@ def archive(
     if online is None:
         online = reachable(pin.repo)
     if not online:
-        looked.append(f"{pin.repo} (not reachable)")
+        reason = "not reachable" if online_allowed() else f"not tried: {ONLINE_ENV} is not 1"
+        looked.append(f"{pin.repo} ({reason})")
     else:
         import helm_python as helm
 
@@ -110,7 +122,8 @@ def published_versions(chart: str, shared: Path = SHARED_CHARTS) -> tuple[str, l
 
 
 def index_versions(pin: ChartPin, timeout: float = 10.0) -> list[str] | None:
-    """Every version of the pin's chart in the live repository index, or None offline."""
+    """Every version of the pin's chart in the live repository index, or None offline (or
+    without `$EKS_PLATFORM_ONLINE=1`)."""
     if not reachable(pin.repo):
         return None
     url = pin.repo.rstrip("/") + "/index.yaml"

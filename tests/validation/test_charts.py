@@ -57,6 +57,7 @@ def test_every_release_of_every_stack_uses_a_pin(rendered):
 
 def test_a_missing_pin_names_the_chart_the_version_and_every_place(tmp_path, monkeypatch):
     monkeypatch.delenv(charts.CACHE_ENV, raising=False)
+    monkeypatch.delenv(charts.ONLINE_ENV, raising=False)
     pin = ChartPin("secrets-store-csi-driver-provider-aws", "2.2.0", "https://x.invalid", None)  # type: ignore[arg-type]
     with pytest.raises(charts.ChartNotFoundError) as raised:
         charts.archive(pin, shared=tmp_path / "shared", online=False)
@@ -64,7 +65,19 @@ def test_a_missing_pin_names_the_chart_the_version_and_every_place(tmp_path, mon
     assert "secrets-store-csi-driver-provider-aws version 2.2.0" in message
     assert f"${charts.CACHE_ENV} (not set)" in message
     assert str(tmp_path / "shared" / pin.archive) in message
-    assert "https://x.invalid (not reachable)" in message
+    assert f"https://x.invalid (not tried: {charts.ONLINE_ENV} is not 1)" in message
+
+
+def test_nothing_opens_a_connection_unless_online_checks_are_asked_for(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a connection was opened: {args}")
+
+    monkeypatch.delenv(charts.ONLINE_ENV, raising=False)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert charts.reachable(SECRETS_STORE_PROVIDER_AWS.repo) is False
+    assert charts.index_versions(SECRETS_STORE_PROVIDER_AWS) is None
 
 
 def test_the_cache_directory_is_looked_in_first(tmp_path, monkeypatch):
