@@ -22,6 +22,8 @@ PAYMENTS = """\
       egress:
         - {name: to-db, podLabels: {app: payments}, ports: [5432], cidr: 10.40.0.0/16}
       quota: {pods: 4, limitsMemory: 1Gi}
+    - name: ledger
+      secrets: [/ledger/db-url]
 """
 PAYMENTS_SECRET = """\
     - name: payments-db
@@ -29,6 +31,9 @@ PAYMENTS_SECRET = """\
       namespace: payments
       jmesPath:
         - {path: url, objectAlias: db-url}
+    - name: /ledger/db-url
+      type: ssmparameter
+      objectAlias: db-url
 """
 
 
@@ -48,7 +53,7 @@ def _with_lines_in_dev_stack_file(key: str, lines: str) -> str:
 
 @pytest.fixture(scope="module")
 def onboarded() -> Recorder:
-    """dev plus one more application, added in the stack file's YAML alone."""
+    """dev's two apps plus a third and a fourth, added in the stack file's YAML alone."""
     apps = _with_lines_in_dev_stack_file("apps", PAYMENTS)
     secrets = _with_lines_in_dev_stack_file("secrets", PAYMENTS_SECRET)
     names = [s["name"] for s in yaml.safe_load(secrets)]
@@ -79,7 +84,7 @@ def test_an_application_added_in_the_stack_file_gets_its_own_unit(onboarded):
         "aws:eks/podIdentityAssociation:PodIdentityAssociation",
     } <= owned
     apps = onboarded.stack_outputs["apps"]
-    assert set(apps) == {"secrets-demo", "secrets-demo-podid", "payments"}
+    assert set(apps) == {"secrets-demo", "secrets-demo-podid", "payments", "ledger"}
 
 
 def test_the_new_application_reads_exactly_its_own_secret(onboarded):
@@ -122,6 +127,22 @@ def test_the_new_application_gets_its_baseline_quota_and_allows(onboarded):
         "Ingress",
         "Egress",
     ]
+
+
+def test_the_fourth_application_reads_its_ssm_parameter_through_irsa(onboarded):
+    parameter = onboarded.named("secret-ledger-db-url-parameter").outputs["arn"]
+    policy = json.loads(onboarded.named("ledger-secrets-read-policy").inputs["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "ReadListedParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+            "Resource": [parameter],
+        }
+    ]
+    sa = onboarded.named("ledger-secrets-irsa-sa").inputs["metadata"]
+    assert (sa["namespace"], sa["name"]) == ("ledger", "ledger")
+    assert onboarded.stack_outputs["apps"]["ledger"]["files"] == ["db-url"]
 
 
 def test_the_new_application_gets_a_verify_command_that_restricted_admits(onboarded):
