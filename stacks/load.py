@@ -21,10 +21,7 @@ from stacks.config.infrastructure import (
 )
 from stacks.config.model import (
     AppSettings,
-    ClusterSettings,
     ExampleSettings,
-    SecretRead,
-    SecretSpec,
     StackConfig,
 )
 from stacks.config.reader import ConfigError, ConfigReader, RawGetter
@@ -69,18 +66,12 @@ def _check_unit_names(r: ConfigReader, apps: tuple[AppSettings, ...]) -> None:
             )
 
 
-def _check_reads(
-    r: ConfigReader,
-    region: str,
-    cluster: ClusterSettings,
-    secrets: tuple[SecretSpec, ...],
-    reads: list[SecretRead],
-    failover_region: str,
-) -> None:
+def _check_reads(r: ConfigReader, config: StackConfig) -> None:
     """What each workload reads must be mountable together, reachable by its identity, and
     (with failover) replicated to the failover region."""
-    by_name = {s.name: s for s in secrets}
-    if any(w.identity != IdentityMode.IRSA for w in reads):
+    region, cluster, failover_region = config.region, config.cluster, config.failover_region
+    by_name = {s.name: s for s in config.secrets}
+    if config.uses_pod_identity:
         if problem := check_pod_identity_version(cluster.kubernetes_version):
             r.fail("kubernetesVersion", cluster.kubernetes_version, problem)
         if region.startswith("cn-"):
@@ -88,7 +79,7 @@ def _check_reads(
                 f"aws:region = {region!r}: EKS Pod Identity is not available in the China "
                 "regions; use identity irsa"
             )
-    for w in reads:
+    for w in config.reads:
         specs = [by_name[n] for n in w.secret_names if n in by_name]
         files = [f for s in specs for f in s.file_names]
         collisions = sorted({f for f in files if files.count(f) > 1})
@@ -164,7 +155,7 @@ def load(
         failover_region=failover_region,
         protection=protection,
     )
-    _check_reads(r, region, cluster, secrets, config.reads, failover_region)
+    _check_reads(r, config)
     if r.problems:
         raise ConfigError(r.problems)
     return config

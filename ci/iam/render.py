@@ -47,15 +47,13 @@ KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]
 MANAGED_POLICY_LIMIT = 6144
 
 
-def program_secrets(stack: str) -> list[dict[str, Any]]:
+def program_secrets(stack: str, config: dict[str, str]) -> list[dict[str, Any]]:
     """Every Secrets Manager secret and SSM parameter the program registers for `stack`
     (created or imported), as `secrets` entries: what the deploy role must be able to write."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tools.pulumi_mocks import run_program, stack_config
+    from tools.pulumi_mocks import run_program
     from tools.render import REDACTED, SECRET_VALUES_KEY, created_secret_names
 
-    config = stack_config(stack)
+    config = dict(config)
     config[SECRET_VALUES_KEY] = json.dumps(dict.fromkeys(created_secret_names(config), REDACTED))
     recorder = run_program(stack, config)
     found = [
@@ -72,21 +70,20 @@ def program_secrets(stack: str) -> list[dict[str, Any]]:
 def stack_settings(stack: str) -> dict[str, Any]:
     """The cluster name, and the secrets and parameters: the program's, and those the stack
     file references by ARN (read, never written)."""
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"] or {}
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools.pulumi_mocks import stack_config
 
-    def value(key: str) -> Any:
-        return config.get(f"{PROJECT}:{key}", declared[key].get("default"))
-
-    listed = yaml.safe_load(value("secrets") or "[]") or []
+    config = stack_config(stack)
+    listed = yaml.safe_load(config.get(f"{PROJECT}:secrets") or "[]") or []
     referenced = [s for s in listed if s.get("existingArn") and not s.get("import")]
     imported = {s["name"]: s["existingArn"] for s in listed if s.get("import")}
     owned = [
         {**s, "existingArn": imported[s["name"]], "import": True} if s["name"] in imported else s
-        for s in program_secrets(stack)
+        for s in program_secrets(stack, config)
     ]
     return {
-        "cluster": value("clusterName") or f"eks-secrets-{stack}",
+        "cluster": config.get(f"{PROJECT}:clusterName") or f"eks-secrets-{stack}",
         "secrets": [*owned, *referenced],
     }
 

@@ -9,7 +9,6 @@ Every default comes from Pulumi.yaml (`schema.default`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -209,7 +208,3 @@ class Fields:
             self.fail(field, value, "must be a list of mappings")
             return []
         return value
-
-
-def pattern_check(pattern: re.Pattern[str], allowed: str) -> Check:
-    return lambda value: None if pattern.fullmatch(value) else allowed

@@ -8,6 +8,7 @@ one App (stacks/app.py) with its workload beneath it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class Deployed:
     commands: dict[str, str] = field(default_factory=dict)
 
 
+@functools.cache
 def modules() -> dict[str, ModuleType]:
     """Every example module of this package, by module name, in name order."""
     return {
