@@ -64,7 +64,8 @@ def program_secrets(stack: str, config: dict[str, str]) -> list[dict[str, Any]]:
         {"name": r.inputs["name"], "type": "ssmparameter"}
         for r in recorder.of_type("aws:ssm/parameter:Parameter")
     ]
-    return found
+    # Registration order varies between runs; the rendered policies must not.
+    return sorted(found, key=lambda s: (s["type"], s["name"]))
 
 
 def stack_settings(stack: str) -> dict[str, Any]:
