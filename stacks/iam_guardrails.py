@@ -1,11 +1,12 @@
-"""What lets the CI deploy role create IAM without being able to escalate.
+"""What lets the permissions-admin role create IAM without being able to escalate.
 
-The deploy role (ci/iam/deploy-iam-policy.json) may create roles only under the path
-`/eks-secrets-platform/<stack>/` and only with the permissions boundary
-`eks-secrets-platform-boundary`, may manage only policies under that path, and has no
-`iam:CreatePolicyVersion`. This transformation makes every role and policy of the program fit:
-roles get the path and the boundary, policies get the path and are replaced (a new policy,
-then the old one deleted) when their document changes instead of getting a new version.
+That role (ci/iam/permissions-admin-policy.json; CI's roles hold no IAM write at all) may
+create roles only under the path `/eks-secrets-platform/<stack>/` and only with the
+permissions boundary `eks-secrets-platform-boundary`, may manage only policies under that
+path, and has no `iam:CreatePolicyVersion`. This transformation makes every role and policy
+of the program fit: roles get the path and the boundary, policies get the path and are
+replaced (a new policy, then the old one deleted) when their document changes instead of
+getting a new version.
 Applied once, before any resource is registered, so no component needs to know about it.
 
 Limits: pulumi-eks is a remote component, so a role it created itself would not be

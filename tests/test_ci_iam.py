@@ -1,5 +1,6 @@
-"""The CI roles' IAM documents in ci/iam: one deploy and one preview role per environment,
-least privilege that a tag cannot forge, and parliament's verdict.
+"""The IAM documents in ci/iam: per environment, CI's deploy and preview roles (no
+permissions-management action: parliament finds nothing) and the permissions-admin role of
+named people; least privilege that a tag cannot forge.
 
 The templates are rendered for every stack (ci/iam/render.py) with a sample account and
 repository; the trust policies are checked by evaluating their conditions against sample
@@ -42,11 +43,15 @@ TEMPLATES = {
     "github-oidc-deploy-trust-policy.json",
     "github-oidc-preview-trust-policy.json",
     "deploy-policy.json",
-    "deploy-iam-policy.json",
     "preview-policy.json",
+    "permissions-admin-trust-policy.json",
+    "permissions-admin-policy.json",
     "permissions-boundary-policy.json",
 }
-CI_POLICIES = ("deploy-policy.json", "deploy-iam-policy.json", "preview-policy.json")
+ADMIN_POLICY = "permissions-admin-policy.json"
+CI_POLICIES = ("deploy-policy.json", "preview-policy.json")
+POLICIES = (*CI_POLICIES, ADMIN_POLICY)
+ADMINS = (f"arn:aws:iam::{ACCOUNT}:role/platform-admins", f"arn:aws:iam::{ACCOUNT}:user/alice")
 READ_VERBS = ("Describe", "Get", "List")
 MUTATING_VERBS = (
     "Add", "Allocate", "Associate", "Attach", "Authorize", "Cancel", "Create", "Delete",
@@ -64,11 +69,11 @@ ROLE_CHANGES = (
     "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
 )
-# The one parliament finding accepted, on deploy-iam-policy.json only: the deploy role of a
-# program that creates IAM roles, an OIDC provider and KMS keys must hold permissions-
-# management actions. parliament names the category whatever the conditions; what makes
-# them safe (path, boundary, policy allow-list, PassRole scope) is asserted below instead.
-ACCEPTED_PERMISSIONS_MANAGEMENT = {
+# What makes the permissions-admin role a role of people, not of CI: the permissions-
+# management actions parliament's community auditor names, whatever the conditions. No CI
+# role holds any of them (zero findings); what keeps the administrator's own use of them
+# safe (path, boundary, policy allow-list, PassRole scope) is asserted below.
+ADMIN_PERMISSIONS_MANAGEMENT = {
     "iam:addclientidtoopenidconnectprovider", "iam:attachrolepolicy",
     "iam:createopenidconnectprovider", "iam:createpolicy", "iam:createrole",
     "iam:createservicelinkedrole", "iam:deleteopenidconnectprovider", "iam:deletepolicy",
@@ -79,7 +84,8 @@ ACCEPTED_PERMISSIONS_MANAGEMENT = {
     "iam:updateroledescription", "kms:creategrant", "kms:createkey", "kms:putkeypolicy",
 }  # fmt: skip
 # Tagging that IAM cannot tell apart from tagging someone else's untagged resource (KMS and
-# IAM evaluate the tag-on-create call like any TagResource). Each is guarded by a Deny on
+# IAM evaluate the tag-on-create call like any TagResource). Only the permissions-admin role
+# creates keys and OIDC providers, so only it holds these; each is guarded by a Deny on
 # resources of another stack; ci/iam/README.md says what is left and why.
 RESIDUAL_TAG_ON_CREATE = {"kms:TagResource", "iam:TagOpenIDConnectProvider"}
 
@@ -88,7 +94,13 @@ RESIDUAL_TAG_ON_CREATE = {"kms:TagResource", "iam:TagOpenIDConnectProvider"}
 def _rendered(stack: str) -> str:
     """Rendering runs the program under mocks: once per stack, handed out as copies."""
     return json.dumps(
-        iam_render.render(stack, account_id=ACCOUNT, repository=ORG_REPO, state_key_arn=STATE_KEY)
+        iam_render.render(
+            stack,
+            account_id=ACCOUNT,
+            repository=ORG_REPO,
+            state_key_arn=STATE_KEY,
+            admin_principal_arns=ADMINS,
+        )
     )
 
 
@@ -185,11 +197,23 @@ def test_rendering_fills_every_placeholder(stack):
 def test_render_refuses_bad_arguments():
     with pytest.raises(ValueError) as caught:
         iam_render.render("qa", account_id="12", repository="x", state_key_arn="key")
+    with pytest.raises(ValueError) as bad_admin:
+        iam_render.render(
+            "dev",
+            account_id=ACCOUNT,
+            repository=ORG_REPO,
+            state_key_arn=STATE_KEY,
+            admin_principal_arns=("arn:aws:iam::123:root",),
+        )
 
     assert str(caught.value) == (
         "--stack 'qa': must be one of dev, staging, prod; --account-id '12': must be 12 "
         "digits; --repository 'x': must be <org>/<repo>; --state-key-arn 'key': must be a "
-        "KMS key ARN"
+        "KMS key ARN; --admin-principal-arn: name at least one IAM role or user of the "
+        "people who apply permission changes"
+    )
+    assert str(bad_admin.value) == (
+        "--admin-principal-arn 'arn:aws:iam::123:root': must be an IAM role or user ARN"
     )
 
 
@@ -210,7 +234,7 @@ def test_environments_are_those_of_the_workflows():
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_role_fits_in_a_few_managed_policies(stack):
     docs = rendered(stack)
-    for kinds in (("deploy-policy.json", "deploy-iam-policy.json"), ("preview-policy.json",)):
+    for _, kinds in iam_render.ROLES.values():
         parts = [p for k in kinds for p in iam_render.split(docs[k])]
         assert len(parts) <= 5, "a role takes at most 10 managed policies"
         assert all(iam_render.size(p) <= iam_render.MANAGED_POLICY_LIMIT for p in parts)
@@ -279,7 +303,7 @@ def test_preview_role_reads_but_decrypts_only_its_stacks_config(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_roles_of_a_stack_name_only_that_stacks_state_cluster_and_secrets(stack):
     others = [s for s in STACKS if s != stack]
-    for name in CI_POLICIES:
+    for name in POLICIES:
         text = json.dumps(rendered(stack)[name])
         for other in others:
             assert f"eks-secrets-{other}" not in text, name
@@ -299,7 +323,8 @@ def test_roles_of_a_stack_name_only_that_stacks_state_cluster_and_secrets(stack)
 def test_no_tag_it_then_own_it_pattern(stack):
     """A tagging permission may only add the stack's tags while creating (ec2:CreateAction),
     re-tag what already carries the stack's tag, or act on resources fenced by name. The two
-    services where IAM cannot tell creation from forgery are listed, and guarded by a Deny."""
+    services where IAM cannot tell creation from forgery are listed, guarded by a Deny, and
+    held by the permissions-admin role only: no CI role can forge a tag at all."""
     docs = rendered(stack)
     settings = iam_render.stack_settings(stack)
     names = [
@@ -308,8 +333,9 @@ def test_no_tag_it_then_own_it_pattern(stack):
         *(f"secret:{x['name']}-" for x in settings["secrets"]),
         *(f"parameter/{x['name'].lstrip('/')}" for x in settings["secrets"]),
     ]
-    forgeable = set()
-    for name in ("deploy-policy.json", "deploy-iam-policy.json"):
+    forgeable: dict[str, set[str]] = {}
+    for name in ("deploy-policy.json", ADMIN_POLICY):
+        forgeable[name] = set()
         for statement in docs[name]["Statement"]:
             if statement["Effect"] != "Allow":
                 continue
@@ -319,10 +345,10 @@ def test_no_tag_it_then_own_it_pattern(stack):
                 owned = condition.get("aws:ResourceTag/stack") == stack
                 creating = "ec2:CreateAction" in condition
                 if not (by_name or owned or creating):
-                    forgeable.add(action)
+                    forgeable[name].add(action)
                     assert condition.get("aws:RequestTag/stack") == stack, action
-    assert forgeable == RESIDUAL_TAG_ON_CREATE
-    denies = [s for n in CI_POLICIES for s in docs[n]["Statement"] if s["Effect"] == "Deny"]
+    assert forgeable == {"deploy-policy.json": set(), ADMIN_POLICY: RESIDUAL_TAG_ON_CREATE}
+    denies = [s for n in POLICIES for s in docs[n]["Statement"] if s["Effect"] == "Deny"]
     for action in RESIDUAL_TAG_ON_CREATE:
         (guard,) = [d for d in denies if action in expanded_actions(d)]
         assert guard["Condition"] == {
@@ -333,7 +359,7 @@ def test_no_tag_it_then_own_it_pattern(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_roles_are_created_and_changed_only_under_the_path_with_the_boundary(stack):
-    policy = rendered(stack)["deploy-iam-policy.json"]
+    policy = rendered(stack)[ADMIN_POLICY]
     path = f"arn:aws:iam::{ACCOUNT}:role{iam_path(stack)}*"
 
     for action in ROLE_CHANGES:
@@ -346,7 +372,7 @@ def test_roles_are_created_and_changed_only_under_the_path_with_the_boundary(sta
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_administrator_access_cannot_be_attached(stack):
-    (attach,) = allowing(rendered(stack)["deploy-iam-policy.json"], "iam:AttachRolePolicy")
+    (attach,) = allowing(rendered(stack)[ADMIN_POLICY], "iam:AttachRolePolicy")
     allowed = attach["Condition"]["ArnLike"]["iam:PolicyARN"]
 
     for forbidden in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess"):
@@ -360,7 +386,7 @@ def test_administrator_access_cannot_be_attached(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_pass_role_only_the_stacks_roles_only_to_eks(stack):
-    (passing,) = allowing(rendered(stack)["deploy-iam-policy.json"], "iam:PassRole")
+    (passing,) = allowing(rendered(stack)[ADMIN_POLICY], "iam:PassRole")
 
     assert passing["Action"] == "iam:PassRole"
     assert passing["Resource"] == f"arn:aws:iam::{ACCOUNT}:role{iam_path(stack)}*"
@@ -375,10 +401,10 @@ def test_no_policy_version_and_no_lifting_a_boundary(stack):
     escalations = {"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"}
     escalations |= {"iam:DeleteRolePermissionsBoundary"}
 
-    for name in CI_POLICIES:
+    for name in POLICIES:
         for action in escalations:
             assert allowing(docs[name], action) == [], (name, action)
-    (deny,) = [s for s in docs["deploy-iam-policy.json"]["Statement"] if s["Effect"] == "Deny"][:1]
+    (deny,) = [s for s in docs[ADMIN_POLICY]["Statement"] if s["Effect"] == "Deny"][:1]
     assert set(deny["Action"]) == escalations and deny["Resource"] == "*"
 
 
@@ -409,7 +435,7 @@ def _resource_types(action: str) -> list[str]:
     raise AssertionError(f"{action} unknown to parliament")
 
 
-@pytest.mark.parametrize("name", CI_POLICIES)
+@pytest.mark.parametrize("name", POLICIES)
 def test_resource_star_only_for_actions_without_resource_level_permission(name):
     starred = {
         a
@@ -428,20 +454,58 @@ def test_resource_star_only_for_actions_without_resource_level_permission(name):
 # --- parliament ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", STACKS)
-@pytest.mark.parametrize("name", ["deploy-policy.json", "preview-policy.json"])
-def test_parliament_finds_nothing_in_the_policy(stack, name):
-    document = rendered(stack)[name]
-    for part in [document, *iam_render.split(document)]:
-        assert [(f.issue, f.detail, f.location) for f in findings(part)] == []
+def policies_of(stack: str, role: str) -> list[tuple[str, dict[str, Any]]]:
+    """The managed policies of one role, as render.py splits them for IAM."""
+    _, names = iam_render.ROLES[role]
+    return [(n, part) for n in names for part in iam_render.split(rendered(stack)[n])]
+
+
+def trusts_github(trust: dict[str, Any]) -> bool:
+    return GITHUB in json.dumps(trust)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_parliament_finds_only_the_accepted_category_in_the_iam_policy(stack):
-    (finding,) = findings(rendered(stack)["deploy-iam-policy.json"])
+def test_the_ci_roles_are_exactly_the_roles_github_can_assume(stack):
+    docs = rendered(stack)
+    github_roles = {
+        role for role, (trust, _) in iam_render.ROLES.items() if trusts_github(docs[trust])
+    }
+
+    assert github_roles == set(iam_render.CI_ROLES) == {"deploy", "preview"}
+    (statement,) = docs["permissions-admin-trust-policy.json"]["Statement"]
+    assert statement["Principal"] == {"AWS": list(ADMINS)}
+    assert statement["Action"] == "sts:AssumeRole"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("role", ["deploy", "preview"])
+def test_parliament_finds_nothing_in_any_ci_identity_policy(stack, role):
+    """Every managed policy a CI role gets, whole and as IAM receives it (split)."""
+    _, names = iam_render.ROLES[role]
+    documents = [rendered(stack)[n] for n in names] + [p for _, p in policies_of(stack, role)]
+
+    assert documents
+    for document in documents:
+        assert [(f.issue, f.detail, f.location) for f in findings(document)] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("role", ["deploy", "preview"])
+def test_no_ci_role_can_become_the_administrator(stack, role):
+    """No CI identity may assume another role: the administrator's permissions are out of
+    reach of a workflow, even one that runs arbitrary code with a CI role's session."""
+    for name, policy in policies_of(stack, role):
+        assuming = [a for s in policy["Statement"] for a in expanded_actions(s)]
+        assert [a for a in assuming if a.startswith("sts:AssumeRole")] == [], name
+        assert not allowing(policy, "iam:PassRole"), name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_parliament_names_the_permissions_management_only_in_the_administrators_policy(stack):
+    (finding,) = findings(rendered(stack)[ADMIN_POLICY])
 
     assert finding.issue == "PERMISSIONS_MANAGEMENT_ACTIONS"
-    assert set(finding.location["actions"]) == ACCEPTED_PERMISSIONS_MANAGEMENT
+    assert set(finding.location["actions"]) == ADMIN_PERMISSIONS_MANAGEMENT
 
 
 def test_parliament_gate_can_fail():
@@ -461,9 +525,9 @@ def test_parliament_gate_can_fail():
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_role_and_policy_of_the_program_fits_the_deploy_role(stack, run_stack):
+def test_every_role_and_policy_of_the_program_fits_the_permissions_admin_role(stack, run_stack):
     recorder = run_stack(stack)
-    policy = rendered(stack)["deploy-iam-policy.json"]
+    policy = rendered(stack)[ADMIN_POLICY]
     (create,) = allowing(policy, "iam:CreateRole")
     (attach,) = allowing(policy, "iam:AttachRolePolicy")
 

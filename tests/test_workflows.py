@@ -86,7 +86,7 @@ def test_the_workflows_exist():
     assert {p.name for p in WORKFLOWS} == {
         "pull-request.yml",
         "deploy.yml",
-        "destroy.yml",
+        "teardown-check.yml",
         "drift.yml",
         "pins.yml",
     }
@@ -273,22 +273,41 @@ def test_secrets_are_read_only_by_jobs_bound_to_an_environment():
 
 def test_each_role_is_assumed_only_in_its_kind_of_environment():
     """Deploy roles in dev/staging/production, preview roles in <env>-preview: each role's
-    trust policy accepts exactly one of these environments (tests/test_ci_iam.py)."""
+    trust policy accepts exactly one of these environments (tests/test_ci_iam.py). A job
+    that runs `up` holds the deploy role; every other AWS job, the preview role."""
     seen = set()
     for workflow, name, job in _jobs():
         for aws in steps_using(job, "aws-actions/configure-aws-credentials"):
             role = aws["with"]["role-to-assume"]
             environment = job["environment"]
-            command = only_step_using(job, "pulumi/actions")["with"]["command"]
-            if command in ("up", "destroy"):
+            commands = {s["with"]["command"] for s in steps_using(job, "pulumi/actions")}
+            if "up" in commands:
+                assert commands <= {"up", "preview"}, f"{workflow}:{name}"
                 assert role == "${{ vars.AWS_DEPLOY_ROLE_ARN }}", f"{workflow}:{name}"
                 assert not environment.endswith("-preview"), f"{workflow}:{name}"
             else:
-                assert command == "preview", f"{workflow}:{name}"
+                assert commands <= {"preview"}, f"{workflow}:{name}"
                 assert role == "${{ vars.AWS_PREVIEW_ROLE_ARN }}", f"{workflow}:{name}"
                 assert environment.endswith("-preview"), f"{workflow}:{name}"
-            seen.add(command)
-    assert seen == {"up", "destroy", "preview"}
+            seen |= commands or {"read-only"}
+    assert seen == {"up", "preview", "read-only"}
+
+
+def test_no_workflow_destroys_a_stack():
+    """`pulumi destroy` deletes IAM roles and policies, which no CI role may: a teardown is
+    the permissions administrator's (docs/operations.md, "Destroy")."""
+    for workflow, name, job in _jobs():
+        for step in steps_using(job, "pulumi/actions"):
+            assert step["with"]["command"] in ("preview", "up"), f"{workflow}:{name}"
+        assert "pulumi destroy" not in yaml.safe_dump(job), f"{workflow}:{name}"
+
+
+def gate_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if "ci/plan_gate.py" in s.get("run", "")]
+
+
+def step_index(job: dict[str, Any], step: dict[str, Any]) -> int:
+    return job["steps"].index(step)
 
 
 def test_pull_request_jobs_never_touch_staging_or_prod():
@@ -315,11 +334,18 @@ def test_deploy_previews_staging_and_prod_then_applies_the_approved_plan():
         assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
         aws = only_step_using(job, "aws-actions/configure-aws-credentials")
         assert aws["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-        pulumi = only_step_using(job, "pulumi/actions")["with"]
-        assert pulumi["command"] == "up"
+        up = [s for s in steps_using(job, "pulumi/actions") if s["with"]["command"] == "up"]
+        assert len(up) == 1
+        pulumi = up[0]["with"]
         assert pulumi["stack-name"] == f"${{{{ vars.PULUMI_ORG }}}}/{stack}"
         if stack == "dev":
-            assert "plan" not in pulumi
+            # dev previews and applies in one job, through the same saved plan.
+            (saved,) = [
+                s["with"] for s in steps_using(job, "pulumi/actions") if s["with"] is not pulumi
+            ]
+            assert saved["command"] == "preview"
+            assert saved["stack-name"] == pulumi["stack-name"]
+            assert saved["plan"] == pulumi["plan"] == "plan-dev.json"
             continue
         preview = jobs[f"preview-{stack}"]
         assert preview["environment"] == f"{ENVIRONMENTS[stack]}-preview"
@@ -333,6 +359,41 @@ def test_deploy_previews_staging_and_prod_then_applies_the_approved_plan():
         assert upload["name"] == download["name"] == f"plan-{stack}-${{{{ github.run_id }}}}"
         assert upload["if-no-files-found"] == "error"
         assert pulumi["plan"] == f"{download['path']}/{saved['plan']}"
+
+
+def test_every_plan_passes_the_permissions_gate_before_up_or_approval():
+    """CI's deploy roles hold no permissions-management action: the gate stops a plan that
+    needs one before `up` (dev) or before the approval is even asked (staging, prod)."""
+    jobs = load("deploy.yml")["jobs"]
+    for stack in STACKS:
+        planning = jobs[stack] if stack == "dev" else jobs[f"preview-{stack}"]
+        (saving,) = [
+            s for s in steps_using(planning, "pulumi/actions") if s["with"]["command"] == "preview"
+        ]
+        (gate,) = gate_steps(planning)
+        plan = saving["with"]["plan"]
+        assert gate["run"].startswith(".venv/bin/python ci/plan_gate.py ")
+        assert f"--plan {plan} --stack {stack}" in gate["run"]
+        assert "--report-only" not in gate["run"] and "if" not in gate
+        assert step_index(planning, saving) < step_index(planning, gate)
+        later = planning["steps"][step_index(planning, gate) :]
+        if stack == "dev":
+            assert [
+                s["with"]["command"] for s in later if s in steps_using(planning, "pulumi/actions")
+            ] == ["up"]
+        else:
+            assert only_step_using(planning, "actions/upload-artifact") in later
+
+
+def test_pull_request_preview_lists_what_needs_the_administrator():
+    job = load("pull-request.yml")["jobs"]["preview"]
+    saving = only_step_using(job, "pulumi/actions")
+    (gate,) = gate_steps(job)
+
+    assert saving["with"]["plan"] == "plan-dev.json"
+    assert "--plan plan-dev.json --stack dev --report-only" in gate["run"]
+    assert '--summary "$GITHUB_STEP_SUMMARY"' in gate["run"]
+    assert step_index(job, saving) < step_index(job, gate)
 
 
 def test_drift_is_detected_daily_on_every_stack_and_opens_an_issue():
@@ -355,34 +416,20 @@ def test_drift_is_detected_daily_on_every_stack_and_opens_an_issue():
     assert job["permissions"]["issues"] == "write"
 
 
-def test_destroy_needs_typed_confirmation_and_keeps_protected_prod_resources():
-    workflow = load("destroy.yml")
+def test_teardown_check_is_read_only_and_fails_on_leftovers():
+    workflow = load("teardown-check.yml")
     inputs = triggers(workflow)["workflow_dispatch"]["inputs"]
-    jobs = workflow["jobs"]
+    (job,) = workflow["jobs"].values()
 
-    assert inputs["stack"]["type"] == "choice"
-    assert inputs["stack"]["options"] == STACKS
-    assert inputs["confirm"]["required"] is True
-    check = jobs["confirm"]["steps"][0]
-    assert check["env"] == {"STACK": "${{ inputs.stack }}", "CONFIRM": "${{ inputs.confirm }}"}
-    assert '"$CONFIRM" != "$STACK"' in check["run"] and "exit 1" in check["run"]
-
-    destroy = jobs["destroy"]
-    assert destroy["needs"] == "confirm"
-    assert destroy["concurrency"]["group"] == "pulumi-${{ inputs.stack }}"
-    assert destroy["concurrency"]["cancel-in-progress"] is False
-    assert "'production'" in destroy["environment"]
-    pulumi = only_step_using(destroy, "pulumi/actions")["with"]
-    assert pulumi["command"] == "destroy"
-    assert re.fullmatch(r"\$\{\{ inputs\.stack == 'prod' \}\}", pulumi["exclude-protected"])
-
-
-def test_destroy_then_fails_on_leftovers():
-    steps = load("destroy.yml")["jobs"]["destroy"]["steps"]
-    names = [s.get("name") for s in steps]
-    leftovers = steps[names.index("Check for leftovers")]
-
-    assert names.index("Check for leftovers") > names.index("pulumi destroy")
+    assert inputs["stack"]["type"] == "choice" and inputs["stack"]["options"] == STACKS
+    assert job["environment"] == (
+        "${{ inputs.stack == 'prod' && 'production' || inputs.stack }}-preview"
+    )
+    aws = only_step_using(job, "aws-actions/configure-aws-credentials")["with"]
+    assert aws["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    assert steps_using(job, "pulumi/actions") == []
+    leftovers = job["steps"][-1]
+    assert leftovers["name"] == "Check for leftovers"
     assert "scripts/find_leftovers.py" in leftovers["run"]
     assert '--stack "$STACK" --region "$REGION"' in leftovers["run"]
     assert leftovers["run"].rstrip().endswith('exit "$code"')

@@ -1,9 +1,13 @@
-"""Fills the CI IAM templates of this folder for one stack: the documents to create its
-preview and deploy roles with (ci/iam/README.md, "Set up").
+"""Fills the IAM templates of this folder for one stack: the documents to create its three
+roles with (ci/iam/README.md, "Set up"): CI's preview and deploy roles, which hold no
+permissions-management action, and the permissions-admin role of named people, which
+applies the changes CI may not (ci/plan_gate.py).
 
     python ci/iam/render.py --stack prod --account-id 123456789012 \
         --repository my-org/eks-secrets-platform \
-        --state-key-arn arn:aws:kms:ap-southeast-1:123456789012:key/<id> --out build/iam/prod
+        --state-key-arn arn:aws:kms:ap-southeast-1:123456789012:key/<id> \
+        --admin-principal-arn arn:aws:iam::123456789012:role/<your-admins-role> \
+        --out build/iam/prod
 
 Names, not tags, fence what a stack's roles may change wherever a tag could be forged: the
 cluster name comes from Pulumi.<stack>.yaml; the secrets and parameters are every one the
@@ -34,13 +38,33 @@ TEMPLATES = {
     "deploy-trust-policy.json": "github-oidc-deploy-trust-policy.json",
     "preview-trust-policy.json": "github-oidc-preview-trust-policy.json",
     "deploy-policy.json": "deploy-policy.json",
-    "deploy-iam-policy.json": "deploy-iam-policy.json",
     "preview-policy.json": "preview-policy.json",
+    "permissions-admin-trust-policy.json": "permissions-admin-trust-policy.json",
+    "permissions-admin-policy.json": "permissions-admin-policy.json",
     "permissions-boundary-policy.json": "permissions-boundary-policy.json",
 }
-LISTS = ("<SECRET_ARNS>", "<READ_SECRET_ARNS>", "<PARAMETER_ARNS>", "<READ_PARAMETER_ARNS>")
+# Each role of a stack: its trust policy, and the managed policies attached to it. Only the
+# first two are CI identities (trusted by GitHub's OIDC provider); the permissions-admin
+# role is assumed by the people named with --admin-principal-arn, never by a workflow.
+ROLES = {
+    "deploy": ("deploy-trust-policy.json", ("deploy-policy.json",)),
+    "preview": ("preview-trust-policy.json", ("preview-policy.json",)),
+    "permissions-admin": (
+        "permissions-admin-trust-policy.json",
+        ("deploy-policy.json", "permissions-admin-policy.json"),
+    ),
+}
+CI_ROLES = ("deploy", "preview")
+LISTS = (
+    "<SECRET_ARNS>",
+    "<READ_SECRET_ARNS>",
+    "<PARAMETER_ARNS>",
+    "<READ_PARAMETER_ARNS>",
+    "<ADMIN_PRINCIPAL_ARNS>",
+)
 ACCOUNT_ID = re.compile(r"\d{12}")
 REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 # A customer managed policy holds at most 6,144 characters without whitespace (IAM quotas);
 # a role's inline policies together only 10,240, too little for the deploy role.
@@ -131,6 +155,7 @@ def render(
     account_id: str,
     repository: str,
     state_key_arn: str,
+    admin_principal_arns: tuple[str, ...] | list[str] = (),
     state_bucket: str = "",
 ) -> dict[str, dict[str, Any]]:
     """File name -> policy document, every placeholder filled. A statement left with no
@@ -144,6 +169,14 @@ def render(
         problems.append(f"--repository {repository!r}: must be <org>/<repo>")
     if not KMS_KEY_ARN.fullmatch(state_key_arn):
         problems.append(f"--state-key-arn {state_key_arn!r}: must be a KMS key ARN")
+    if not admin_principal_arns:
+        problems.append(
+            "--admin-principal-arn: name at least one IAM role or user of the people who "
+            "apply permission changes"
+        )
+    for arn in admin_principal_arns:
+        if not PRINCIPAL_ARN.fullmatch(arn):
+            problems.append(f"--admin-principal-arn {arn!r}: must be an IAM role or user ARN")
     if problems:
         raise ValueError("; ".join(problems))
     settings = stack_settings(stack)
@@ -158,7 +191,10 @@ def render(
         "<STATE_BUCKET>": state_bucket or f"{account_id}-{PROJECT}-pulumi-state",
         "<STATE_KEY_ARN>": state_key_arn,
     }
-    lists = _arns(settings["secrets"], account_id)
+    lists = {
+        **_arns(settings["secrets"], account_id),
+        "<ADMIN_PRINCIPAL_ARNS>": list(admin_principal_arns),
+    }
     rendered = {}
     for out, template in TEMPLATES.items():
         document = _fill(json.loads((IAM_DIR / template).read_text()), lists, values)
@@ -191,11 +227,18 @@ def split(document: dict[str, Any], limit: int = MANAGED_POLICY_LIMIT) -> list[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--stack", required=True, choices=sorted(ENVIRONMENTS))
     parser.add_argument("--account-id", required=True)
     parser.add_argument("--repository", required=True, help="<org>/<repo> on GitHub")
     parser.add_argument("--state-key-arn", required=True, help="the stack's awskms key")
+    parser.add_argument(
+        "--admin-principal-arn",
+        action="append",
+        default=[],
+        help="an IAM role or user of the people who may assume the permissions-admin role "
+        "(repeat for several)",
+    )
     parser.add_argument(
         "--state-bucket", default="", help=f"default <account>-{PROJECT}-pulumi-state"
     )
@@ -207,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             account_id=args.account_id,
             repository=args.repository,
             state_key_arn=args.state_key_arn,
+            admin_principal_arns=args.admin_principal_arn,
             state_bucket=args.state_bucket,
         )
     except ValueError as err:
