@@ -12,10 +12,8 @@ ones the deploy role is allowed to create.
 from __future__ import annotations
 
 import fnmatch
-import functools
 import json
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,18 @@ import pytest
 
 from ci.iam import render as iam_render
 from stacks.iam_guardrails import BOUNDARY_NAME, iam_path
+from tests.ci_iam import (
+    ADMINS,
+    ORG_REPO,
+    STATE_KEY,
+    allowing,
+    as_list,
+    expanded_actions,
+    findings,
+    parliament,
+    rendered,
+)
 from tools.pulumi_mocks import ACCOUNT
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # parliament imports pkg_resources
-    import parliament
 
 ROOT = Path(__file__).resolve().parent.parent
 IAM_DIR = ROOT / "ci" / "iam"
@@ -35,9 +40,7 @@ README = (IAM_DIR / "README.md").read_text()
 STACKS = ("dev", "staging", "prod")
 ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
 GITHUB = "token.actions.githubusercontent.com"
-ORG_REPO = "my-org/eks-secrets-platform"
 REPO = f"repo:{ORG_REPO}"
-STATE_KEY = f"arn:aws:kms:ap-southeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/{BOUNDARY_NAME}"
 TEMPLATES = {
     "github-oidc-deploy-trust-policy.json",
@@ -51,7 +54,6 @@ TEMPLATES = {
 ADMIN_POLICY = "permissions-admin-policy.json"
 CI_POLICIES = ("deploy-policy.json", "preview-policy.json")
 POLICIES = (*CI_POLICIES, ADMIN_POLICY)
-ADMINS = (f"arn:aws:iam::{ACCOUNT}:role/platform-admins", f"arn:aws:iam::{ACCOUNT}:user/alice")
 READ_VERBS = ("Describe", "Get", "List")
 MUTATING_VERBS = (
     "Add", "Allocate", "Associate", "Attach", "Authorize", "Cancel", "Create", "Delete",
@@ -90,42 +92,6 @@ ADMIN_PERMISSIONS_MANAGEMENT = {
 RESIDUAL_TAG_ON_CREATE = {"kms:TagResource", "iam:TagOpenIDConnectProvider"}
 
 
-@functools.cache
-def _rendered(stack: str) -> str:
-    """Rendering runs the program under mocks: once per stack, handed out as copies."""
-    return json.dumps(
-        iam_render.render(
-            stack,
-            account_id=ACCOUNT,
-            repository=ORG_REPO,
-            state_key_arn=STATE_KEY,
-            admin_principal_arns=ADMINS,
-        )
-    )
-
-
-def rendered(stack: str) -> dict[str, dict[str, Any]]:
-    return json.loads(_rendered(stack))
-
-
-def as_list(value: Any) -> list[Any]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def expanded_actions(statement: dict[str, Any]) -> list[str]:
-    """Concrete actions of a statement: `ec2:Describe*` becomes every ec2:Describe... action."""
-    found = []
-    for action in as_list(statement["Action"]):
-        found += [f"{a['service']}:{a['action']}" for a in parliament.expand_action(action)]
-    return found
-
-
-def allowing(document: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [
-        s for s in document["Statement"] if s["Effect"] == "Allow" and action in expanded_actions(s)
-    ]
-
-
 def verb(action: str) -> str:
     return action.split(":", 1)[1]
 
@@ -146,19 +112,6 @@ def allows(trust: dict[str, Any], claims: dict[str, str]) -> bool:
 
 def token(sub: str) -> dict[str, str]:
     return {"aud": "sts.amazonaws.com", "sub": sub}
-
-
-def findings(document: dict[str, Any]) -> list[Any]:
-    policy = parliament.analyze_policy_string(json.dumps(document), include_community_auditors=True)
-    return [parliament.enhance_finding(f) for f in policy.findings]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def community_auditor_severities():
-    """parliament's CLI loads these severities with --include-community-auditors; do the same."""
-    parliament.override_config(
-        Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml"
-    )
 
 
 # --- the files ------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,13 @@ import yaml
 
 from ci import plan_gate
 from ci.iam import render as iam_render
+from tests.ci_iam import expanded_actions, findings, rendered
 from tools.plans import PULUMI_EKS_CHILDREN, eks_children, plan_of
 from tools.pulumi_mocks import ACCOUNT, PROJECT
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # parliament imports pkg_resources
-    import parliament
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
 NS = PROJECT
-STATE_KEY = f"arn:aws:kms:ap-southeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ADMIN_TYPES = {
     "aws:iam/role:Role",
     "aws:iam/policy:Policy",
@@ -283,19 +278,11 @@ def _flagged_by_parliament(action: str) -> bool:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
     }
-    analyzed = parliament.analyze_policy_string(json.dumps(policy), include_community_auditors=True)
-    return any(f.issue == "PERMISSIONS_MANAGEMENT_ACTIONS" for f in analyzed.findings)
+    return any(f.issue == "PERMISSIONS_MANAGEMENT_ACTIONS" for f in findings(policy))
 
 
 def _allowed(document: dict[str, Any]) -> set[str]:
-    found = set()
-    for statement in document["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        actions = statement["Action"]
-        for action in [actions] if isinstance(actions, str) else actions:
-            found |= {f"{a['service']}:{a['action']}" for a in parliament.expand_action(action)}
-    return found
+    return {a for s in document["Statement"] if s["Effect"] == "Allow" for a in expanded_actions(s)}
 
 
 def _template(name: str) -> dict[str, Any]:
@@ -339,13 +326,7 @@ def test_what_the_gate_lets_ci_do_the_ci_deploy_role_may_do_and_is_no_permission
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_what_the_gate_keeps_for_the_administrator_no_ci_role_may_do(stack):
-    docs = iam_render.render(
-        stack,
-        account_id=ACCOUNT,
-        repository="my-org/eks-secrets-platform",
-        state_key_arn=STATE_KEY,
-        admin_principal_arns=(f"arn:aws:iam::{ACCOUNT}:role/platform-admins",),
-    )
+    docs = rendered(stack)
     ci = set().union(
         *(_allowed(docs[n]) for role in iam_render.CI_ROLES for n in iam_render.ROLES[role][1])
     )
