@@ -326,7 +326,7 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
             private_subnet_ids=network.private_subnet_ids,
-            admin_principal_arns=cfg.cluster.admin_principal_arns,
+            admin_principal_arns=cfg.cluster.cluster_admins,
             public_access_cidrs=cfg.cluster.endpoint_public_access_cidrs,
             enable_network_policy=cfg.cluster.enable_network_policy,
             enable_deletion_protection=cfg.protection.cluster_deletion_protection,

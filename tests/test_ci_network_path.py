@@ -1,5 +1,7 @@
 """CI reaches each cluster's API: the runner a workflow uses for a stack is the stack's
-ciRunnerLabel, and the cluster the program builds admits that runner's static egress range.
+ciRunnerLabel, the cluster the program builds admits that runner's static egress range, and
+CI's deploy role of that stack (ciDeployRoleArn) has a cluster-admin access entry: the
+cluster's creator is the permissions administrator, not CI.
 
 The cluster side is read from the eks.Cluster the whole program registers under the mocks
 (`endpointPublicAccess`, `publicAccessCidrs`), not from the config, so a change anywhere
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.cluster import CLUSTER_ADMIN_POLICY
 from stacks.config.reader import ConfigError
 from stacks.load import load
 from tests.conftest import secret_values_for
@@ -78,6 +81,22 @@ def network_path_problems(
     return problems
 
 
+def cluster_access_problems(stack: str, role: str, cluster: dict[str, Any]) -> list[str]:
+    """Why CI's deploy role could not use the Kubernetes API (empty when it can)."""
+    if not role:
+        return [f"{stack}: ciDeployRoleArn is empty, so CI's role has no access entry"]
+    entries = [
+        e for e in (cluster.get("accessEntries") or {}).values() if e["principalArn"] == role
+    ]
+    admin = [
+        p
+        for e in entries
+        for p in e["accessPolicies"].values()
+        if p["policyArn"] == CLUSTER_ADMIN_POLICY and p["accessScope"] == {"type": "cluster"}
+    ]
+    return [] if admin else [f"{stack}: {role} has no cluster-admin access entry"]
+
+
 def _config(stack: str, overrides: dict[str, str] | None = None):
     values = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(stack)), **(overrides or {})}
     raw = stack_config(stack, values)
@@ -108,8 +127,47 @@ def test_every_stack_the_workflows_deploy_admits_its_ci_runner(stack, run_stack)
     assert _problems_of(stack, run_stack) == []
 
 
+@pytest.mark.parametrize("stack", DEPLOYED)
+def test_every_stack_the_workflows_deploy_gives_its_ci_deploy_role_cluster_admin(stack, run_stack):
+    role = _config(stack).cluster.ci_deploy_role_arn
+    (cluster,) = run_stack(stack).of_type(EKS_CLUSTER)
+
+    assert role.endswith(f"role/eks-secrets-platform-{stack}-deploy")
+    assert cluster_access_problems(stack, role, cluster.inputs) == []
+
+
+def test_a_cluster_without_the_ci_role_entry_fails_the_check(run_stack):
+    (cluster,) = run_stack("dev").of_type(EKS_CLUSTER)
+    other = "arn:aws:iam::123456789012:role/someone-else"
+
+    assert cluster_access_problems("dev", other, cluster.inputs) == [
+        f"dev: {other} has no cluster-admin access entry"
+    ]
+    assert cluster_access_problems("dev", "", cluster.inputs) == [
+        "dev: ciDeployRoleArn is empty, so CI's role has no access entry"
+    ]
+
+
+def test_the_ci_role_entry_comes_after_the_administrators_so_theirs_keep_their_keys(
+    run_stack,
+):
+    admin = "arn:aws:iam::123456789012:role/PlatformAdmin"
+    recorder = run_stack("prod", {f"{PROJECT}:adminPrincipalArns": json.dumps([admin])})
+    (cluster,) = recorder.of_type(EKS_CLUSTER)
+
+    entries = cluster.inputs["accessEntries"]
+    assert [entries[k]["principalArn"] for k in sorted(entries)] == [
+        admin,
+        _config("prod").cluster.ci_deploy_role_arn,
+    ]
+
+
 def test_a_stack_without_ci_runner_cidrs_fails_the_check(run_stack):
-    overrides = {f"{PROJECT}:ciRunnerCidrs": "[]", f"{PROJECT}:ciRunnerLabel": ""}
+    overrides = {
+        f"{PROJECT}:ciRunnerCidrs": "[]",
+        f"{PROJECT}:ciRunnerLabel": "",
+        f"{PROJECT}:ciDeployRoleArn": "",
+    }
 
     problems = _problems_of("dev", run_stack, overrides)
 
@@ -180,6 +238,34 @@ def test_actionlint_knows_exactly_the_stacks_runner_labels():
         (
             {"ciRunnerLabel": "bad label!"},
             "ciRunnerLabel = 'bad label!': must be a runner label",
+        ),
+        (
+            {"ciDeployRoleArn": ""},
+            "ciDeployRoleArn = '': ciRunnerLabel is set, so CI deploys this stack: name the "
+            "stack's CI deploy role",
+        ),
+        (
+            {"ciDeployRoleArn": "arn:aws:iam::123456789012:user/ci"},
+            "ciDeployRoleArn = 'arn:aws:iam::123456789012:user/ci': must be an IAM role ARN, "
+            "not a user",
+        ),
+        (
+            {"ciDeployRoleArn": "arn:aws:sts::123456789012:assumed-role/dev-deploy/run-1"},
+            "ciDeployRoleArn = 'arn:aws:sts::123456789012:assumed-role/dev-deploy/run-1': is "
+            "an STS session",
+        ),
+        (
+            {
+                "ciDeployRoleArn": "arn:aws:iam::123456789012:role/dev-deploy",
+                "adminPrincipalArns": '["arn:aws:iam::123456789012:role/dev-deploy"]',
+            },
+            "ciDeployRoleArn = 'arn:aws:iam::123456789012:role/dev-deploy': is also in "
+            "adminPrincipalArns",
+        ),
+        (
+            {"ciRunnerLabel": "", "ciRunnerCidrs": "[]"},
+            "ciDeployRoleArn = 'arn:aws:iam::123456789012:role/eks-secrets-platform-dev-deploy'"
+            ": is set but ciRunnerLabel is not",
         ),
     ],
 )

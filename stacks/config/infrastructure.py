@@ -90,7 +90,7 @@ def _admins(r: ConfigReader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arns))
 
 
-def _ci_runner(r: ConfigReader) -> tuple[tuple[str, ...], str]:
+def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...], str, str]:
     cidrs = r.string_list("ciRunnerCidrs", check=rules.ci_runner_cidr)
     label = r.string(
         "ciRunnerLabel",
@@ -105,11 +105,35 @@ def _ci_runner(r: ConfigReader) -> tuple[tuple[str, ...], str]:
             "ciRunnerLabel and ciRunnerCidrs go together: set both (the runner and its static "
             "egress ranges) or neither",
         )
-    return cidrs, label
+    role = r.string("ciDeployRoleArn", check=rules.role_arn)
+    if label and not role:
+        r.fail(
+            "ciDeployRoleArn",
+            role,
+            "ciRunnerLabel is set, so CI deploys this stack: name the stack's CI deploy role "
+            "(ci/iam/README.md); the cluster's creator is the permissions administrator, and "
+            "without an access entry CI cannot reach the Kubernetes API",
+        )
+    elif role and not label and not r.problems_for("ciRunnerLabel"):
+        r.fail(
+            "ciDeployRoleArn",
+            role,
+            "is set but ciRunnerLabel is not: CI deploys a stack only from its runner; set "
+            "ciRunnerLabel and ciRunnerCidrs too, or leave ciDeployRoleArn empty",
+        )
+    if role and role in admins:
+        r.fail(
+            "ciDeployRoleArn",
+            role,
+            "is also in adminPrincipalArns; EKS refuses a second access entry for one "
+            "principal: list it only here",
+        )
+    return cidrs, label, role
 
 
 def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
-    ci_cidrs, ci_label = _ci_runner(r)
+    admins = _admins(r)
+    ci_cidrs, ci_label, ci_role = _ci_runner(r, admins)
     return ClusterSettings(
         name=r.string(
             "clusterName",
@@ -120,10 +144,11 @@ def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
         )
         or f"eks-secrets-{stack}",
         kubernetes_version=_kubernetes_version(r, today),
-        admin_principal_arns=_admins(r),
+        admin_principal_arns=admins,
         public_access_cidrs=r.string_list("publicAccessCidrs", check=rules.public_access_cidr),
         ci_runner_cidrs=ci_cidrs,
         ci_runner_label=ci_label,
+        ci_deploy_role_arn=ci_role,
         enable_network_policy=r.boolean("enableNetworkPolicy"),
     )
 

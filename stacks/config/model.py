@@ -59,7 +59,15 @@ class ClusterSettings:
     endpoint's public access CIDRs so `pulumi up` reaches the Kubernetes API."""
     ci_runner_label: str
     """The `runs-on` label of that runner in the workflows (tests compare the two)."""
+    ci_deploy_role_arn: str
+    """The role CI's deploy jobs assume; empty when CI does not deploy the stack."""
     enable_network_policy: bool
+
+    @property
+    def cluster_admins(self) -> tuple[str, ...]:
+        """Who gets a cluster-admin access entry: adminPrincipalArns, then CI's deploy role
+        (last, so adding it keeps the entries already there)."""
+        return (*self.admin_principal_arns, *filter(None, [self.ci_deploy_role_arn]))
 
     @property
     def endpoint_public_access_cidrs(self) -> tuple[str, ...]:
