@@ -273,6 +273,5 @@ def test_bad_ci_runner_config_names_key_value_and_what_is_allowed(overrides, mes
     with pytest.raises(ConfigError) as caught:
         _config("dev", {f"{PROJECT}:{k}": v for k, v in overrides.items()})
 
-    assert any(p.startswith(f"{PROJECT}:{message}") for p in caught.value.problems), (
-        caught.value.problems
-    )
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{PROJECT}:{message}"), problem

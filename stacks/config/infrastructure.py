@@ -98,7 +98,11 @@ def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...
             rules.CI_RUNNER_LABEL, "must be a runner label: letters, digits, '.', '_' or '-'"
         ),
     )
-    if bool(cidrs) != bool(label) and not r.problems_for("ciRunnerCidrs"):
+    if (
+        bool(cidrs) != bool(label)
+        and not r.problems_for("ciRunnerCidrs")
+        and not r.problems_for("ciRunnerLabel")
+    ):
         r.fail(
             "ciRunnerLabel",
             label,
@@ -106,7 +110,7 @@ def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...
             "egress ranges) or neither",
         )
     role = r.string("ciDeployRoleArn", check=rules.role_arn)
-    if label and not role:
+    if label and not role and not r.problems_for("ciDeployRoleArn"):
         r.fail(
             "ciDeployRoleArn",
             role,
