@@ -28,7 +28,8 @@ from typing import Any
 # Pulumi's step operations (sdk/go/common/apitype, OpType) that change a resource. "same",
 # "read", "refresh", "discard" and "import" (adopting as is) call only read actions.
 CREATES = frozenset({"create", "replace", "create-replacement", "import-replacement"})
-CHANGES = CREATES | frozenset({"update", "delete", "delete-replaced"})
+DELETES = frozenset({"delete", "delete-replaced"})
+CHANGES = CREATES | DELETES | {"update"}
 # Providers and components that call no AWS API of their own: Kubernetes objects go through
 # the cluster's API with the role's access entry, tls and random compute locally, and a
 # component is only a parent in the state.
@@ -93,12 +94,12 @@ RULES: dict[str, Rule] = {
     ),
     # Keys: creating one, or changing its policy. Scheduling its deletion is not.
     "aws:kms/key:Key": Rule(
-        CHANGES - {"delete", "delete-replaced"},
+        CHANGES - DELETES,
         ("kms:CreateKey", "kms:PutKeyPolicy"),
         ("kms:ScheduleKeyDeletion",),
     ),
     "aws:kms/replicaKey:ReplicaKey": Rule(
-        CHANGES - {"delete", "delete-replaced"},
+        CHANGES - DELETES,
         ("kms:CreateKey", "kms:PutKeyPolicy"),
         ("kms:ReplicateKey", "kms:ScheduleKeyDeletion"),
     ),
@@ -219,9 +220,7 @@ def administrator_steps(plan: Mapping[str, Any]) -> list[Step]:
         if rule is None:
             reason = "a type this gate does not know: add it to RULES in ci/plan_gate.py"
         elif set(changing) & rule.admin_ops or (
-            rule.admin_when is not None
-            and set(changing) - {"delete", "delete-replaced"}
-            and rule.admin_when(entry)
+            rule.admin_when is not None and set(changing) - DELETES and rule.admin_when(entry)
         ):
             reason = ", ".join(rule.admin_actions)
         else:

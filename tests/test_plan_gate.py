@@ -24,7 +24,7 @@ from ci import plan_gate
 from ci.iam import render as iam_render
 from tests.ci_iam import expanded_actions, findings, rendered
 from tools.plans import PULUMI_EKS_CHILDREN, eks_children, plan_of
-from tools.pulumi_mocks import ACCOUNT, PROJECT
+from tools.pulumi_mocks import ACCOUNT, PROJECT, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
@@ -102,7 +102,7 @@ def test_day_to_day_changes_go_through_ci(run_stack):
 def test_onboarding_an_app_needs_the_administrator_for_its_identity_only(run_stack):
     before = run_stack("staging")
     billing = {"name": "billing", "secrets": ["staging-app-credentials"]}
-    apps = [*yaml.safe_load(before_config("staging", "apps")), billing]
+    apps = [*yaml.safe_load(stack_config("staging")[f"{NS}:apps"]), billing]
     after = run_stack("staging", {f"{NS}:apps": yaml.safe_dump(apps)})
     plan = plan_of(before, after)
     created = [u for u, e in plan["resourcePlans"].items() if e["steps"] == ["create"]]
@@ -117,10 +117,6 @@ def test_onboarding_an_app_needs_the_administrator_for_its_identity_only(run_sta
     }
     assert all("billing" in s.urn for s in steps)
     assert all(s.ops == ("create",) for s in steps)
-
-
-def before_config(stack: str, key: str) -> str:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:{key}"]
 
 
 # --- the rules -------------------------------------------------------------------------------

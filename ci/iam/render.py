@@ -64,7 +64,6 @@ LISTS = (
 )
 ACCOUNT_ID = re.compile(r"\d{12}")
 REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 # A customer managed policy holds at most 6,144 characters without whitespace (IAM quotas);
 # a role's inline policies together only 10,240, too little for the deploy role.
@@ -92,11 +91,16 @@ def program_secrets(stack: str, config: dict[str, str]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda s: (s["type"], s["name"]))
 
 
+def _project_importable() -> None:
+    """Run as `python ci/iam/render.py`, the project's own modules are not on the path."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
 def stack_settings(stack: str) -> dict[str, Any]:
     """The cluster name, and the secrets and parameters: the program's, and those the stack
     file references by ARN (read, never written)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+    _project_importable()
     from tools.pulumi_mocks import stack_config
 
     config = stack_config(stack)
@@ -174,8 +178,11 @@ def render(
             "--admin-principal-arn: name at least one IAM role or user of the people who "
             "apply permission changes"
         )
+    _project_importable()
+    from stacks.config.rules import IAM_PRINCIPAL_ARN
+
     for arn in admin_principal_arns:
-        if not PRINCIPAL_ARN.fullmatch(arn):
+        if not IAM_PRINCIPAL_ARN.fullmatch(arn):
             problems.append(f"--admin-principal-arn {arn!r}: must be an IAM role or user ARN")
     if problems:
         raise ValueError("; ".join(problems))

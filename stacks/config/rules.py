@@ -26,7 +26,6 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 """Namespaces of Kubernetes itself; the CSI driver and ASCP live in kube-system too."""
 INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
 IAM_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
-IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 ASSUMED_ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+")
 SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+")
 SSM_PARAMETER_ARN = re.compile(r"arn:aws[a-z-]*:ssm:([a-z0-9-]+):\d{12}:parameter/[\w/.-]+")
@@ -130,8 +129,11 @@ def principal_arn(value: str) -> str | None:
 
 def role_arn(value: str) -> str | None:
     """An IAM role (CI assumes roles only), not its session."""
-    if (problem := principal_arn(value)) or IAM_ROLE_ARN.fullmatch(value):
+    if problem := principal_arn(value):
         return problem
+    match = IAM_PRINCIPAL_ARN.fullmatch(value)
+    if match and match.group(1) == "role":
+        return None
     return "must be an IAM role ARN, not a user: CI assumes the stack's deploy role"
 
 
