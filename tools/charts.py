@@ -299,6 +299,7 @@ def fetch(
     already there, copied from `shared`, or downloaded from `repo` (default: the pin's).
     DigestMismatchError on bytes the lock does not accept (nothing is kept);
     ChartNotFoundError, naming every place looked in, when no source has the archive."""
+    locked(pin, lock)  # a version the lock does not record fails before any download
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / pin.archive
     marker = cache / f"{pin.archive}.index-sha256"
@@ -383,9 +384,9 @@ def main(argv: list[str]) -> int:
             path, how = fetch(pin)
         except ChartNotFoundError as exc:
             missing[pin] = str(exc)
-        except DigestMismatchError as exc:
+        except (DigestMismatchError, KeyError) as exc:  # KeyError: a pin the lock lacks
             failed = True
-            print(f"charts: ERROR: {exc}", file=sys.stderr)
+            print(f"charts: ERROR: {exc.args[0]}", file=sys.stderr)
         else:
             print(f"charts: {path.relative_to(ROOT)}: {how}")
     if missing:

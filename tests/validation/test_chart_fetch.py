@@ -160,8 +160,17 @@ def test_an_unreachable_repository_names_every_place_looked_in(tmp_path):
 def test_a_version_the_index_does_not_list_is_not_found(tmp_path, helm_repo, real_archive):
     helm_repo.publish(real_archive)
     other = dataclasses.replace(PIN, version="1.5.4")
+    lock = json.loads(charts.LOCK.read_text())
+    lock["charts"][PIN.chart]["version"] = "1.5.4"
+    (tmp_path / "lock.json").write_text(json.dumps(lock))
     with pytest.raises(charts.ChartNotFoundError, match=r"does not list 1\.5\.4"):
-        charts.fetch(other, cache=tmp_path / "cache", shared=tmp_path / "none", repo=helm_repo.url)
+        charts.fetch(
+            other,
+            cache=tmp_path / "cache",
+            shared=tmp_path / "none",
+            repo=helm_repo.url,
+            lock=tmp_path / "lock.json",
+        )
 
 
 def test_the_shared_folder_is_copied_from_first_and_checked_too(tmp_path, real_archive):
@@ -241,3 +250,17 @@ def test_make_install_warns_once_for_missing_charts_and_fails_on_a_bad_digest(mo
     monkeypatch.setattr(charts, "fetch", mismatch)
     assert charts.main(["fetch"]) == 1
     assert "ERROR: chart secrets-store-csi-driver: bad digest" in capsys.readouterr().err
+
+
+def test_make_install_fails_on_a_pin_the_lock_does_not_record(tmp_path, monkeypatch, capsys):
+    bumped = dataclasses.replace(PIN, version="9.9.9")
+    monkeypatch.setattr(charts, "pins", lambda: [bumped])
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(charts, "fetch", functools.partial(charts.fetch, cache=cache))
+    assert charts.main(["fetch"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "ERROR: charts.lock.json records version 1.6.0 for secrets-store-csi-driver, not 9.9.9"
+        in err
+    )
+    assert not cache.exists()
