@@ -1,4 +1,7 @@
 # The two set-up commands of the README: `make install`, then `make test`.
+# `make install` also fetches the pinned Helm chart archives into .charts/ (from ../shared/charts
+# when it is beside the clone, else from each chart's repository) and checks their sha256
+# against components/charts.lock.json (tools/charts.py).
 PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
@@ -13,6 +16,7 @@ install:
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
+	$(VENV)/bin/python -m tools.charts fetch
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest

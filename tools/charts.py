@@ -3,11 +3,20 @@
 `archive(pin)` looks for `<chart>-<version>.tgz`, in this order:
 
 1. the directory named by `$EKS_PLATFORM_CHART_CACHE`, when set;
-2. `../shared/charts` beside the project (upstream's archives, kept outside the repository);
-3. with `$EKS_PLATFORM_ONLINE=1` and the pin's repository answering, `helm_python.pull` from
+2. `.charts/` in the clone, which `make install` fills (`python -m tools.charts fetch`);
+3. `../shared/charts` beside the project (upstream's archives, kept outside the repository);
+4. with `$EKS_PLATFORM_ONLINE=1` and the pin's repository answering, `helm_python.pull` from
    it, into the cache directory (or a temporary one), which also proves the version was
    published. Without that variable nothing here opens a connection: the offline suite never
    touches the network, and a job that runs where the network is (pins.yml) opts in.
+
+`fetch(pin)` is what `make install` runs for every pin: it copies the archive from
+`../shared/charts` when that is beside the clone, else downloads it over HTTPS from the
+repository (its `index.yaml`, then the archive URL listed there), and keeps it in `.charts/`
+only when its sha256 is one that `components/charts.lock.json` records for that version
+(the published archive's, or that of the ../shared copy where its bytes differ). A chart
+whose published digest is not recorded is accepted only when it matches the digest the live
+index states. Archives are never copied into the repository itself: `.charts/` is ignored.
 
 A pin found nowhere fails with a message that names the chart, the version and every place
 that was looked in. `published_versions(chart)` reads `../shared/charts/published.json`, the
@@ -18,13 +27,18 @@ index when it is reachable.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import shutil
 import socket
+import sys
 import tempfile
+import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import yaml
 
@@ -32,6 +46,8 @@ from components.versions import ChartPin
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CHARTS = ROOT.parent / "shared" / "charts"
+LOCAL_CACHE = ROOT / ".charts"
+LOCK = ROOT / "components" / "charts.lock.json"
 CACHE_ENV = "EKS_PLATFORM_CHART_CACHE"
 ONLINE_ENV = "EKS_PLATFORM_ONLINE"
 PUBLISHED = "published.json"
@@ -39,6 +55,10 @@ PUBLISHED = "published.json"
 
 class ChartNotFoundError(FileNotFoundError):
     """No archive of a pinned chart version anywhere this module looks."""
+
+
+class DigestMismatchError(ValueError):
+    """An archive whose sha256 is not one the lock file accepts for its chart version."""
 
 
 def online_allowed() -> bool:
@@ -60,8 +80,8 @@ def reachable(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _places(pin: ChartPin, shared: Path, cache: Path | None) -> list[Path]:
-    return [d / pin.archive for d in (cache, shared) if d is not None]
+def _places(pin: ChartPin, shared: Path, cache: Path | None, local: Path | None) -> list[Path]:
+    return [d / pin.archive for d in (cache, local, shared) if d is not None]
 
 
 def archive(
@@ -69,6 +89,7 @@ def archive(
     *,
     shared: Path = SHARED_CHARTS,
     cache: Path | None = None,
+    local: Path | None = LOCAL_CACHE,
     online: bool | None = None,
 ) -> Path:
     """The path of the pin's archive; pulls it when it is nowhere local and the repository
@@ -78,7 +99,7 @@ def archive(
     looked: list[str] = []
     if cache is None:
         looked.append(f"${CACHE_ENV} (not set)")
-    for path in _places(pin, shared, cache):
+    for path in _places(pin, shared, cache, local):
         if path.is_file():
             return path
         looked.append(str(path))
@@ -167,3 +188,212 @@ def render_release(release: dict) -> dict[str, list[dict]]:
         if objects:
             rendered[path] = objects
     return rendered
+
+
+# --- make install: fetch every pin into .charts/ and verify it -------------------------------
+
+
+def pins() -> list[ChartPin]:
+    """Every chart pin of components/versions.py."""
+    from components import versions
+
+    return [v for v in vars(versions).values() if isinstance(v, ChartPin)]
+
+
+@dataclass(frozen=True)
+class LockedDigests:
+    """What the lock file accepts for one chart version."""
+
+    published: str | None
+    """sha256 of the archive the repository serves, or None where no evidence was found."""
+    shared: str | None
+    """sha256 of the ../shared/charts copy, where its bytes differ from the published ones."""
+    evidence: str
+    """Where the published digest was read (or why it is missing)."""
+
+    @property
+    def accepted(self) -> list[str]:
+        return [d for d in (self.published, self.shared) if d]
+
+
+def locked(pin: ChartPin, lock: Path = LOCK) -> LockedDigests:
+    """The lock file's digests of the pin; a chart or version it does not record fails."""
+    entry = json.loads(lock.read_text())["charts"].get(pin.chart)
+    if entry is None or entry["version"] != pin.version:
+        recorded = "nothing" if entry is None else f"version {entry['version']}"
+        raise KeyError(
+            f"{lock.name} records {recorded} for {pin.chart}, not {pin.version}: record the "
+            "sha256 of the new version's archive (its repository index.yaml `digest:`)"
+        )
+    return LockedDigests(
+        published=entry["published"]["sha256"],
+        shared=(entry.get("shared") or {}).get("sha256"),
+        evidence=entry["published"]["evidence"],
+    )
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify(
+    pin: ChartPin, path: Path, source: str, *, index_digest: str | None = None, lock: Path = LOCK
+) -> str:
+    """The archive's sha256 when the lock accepts it (or, for a chart whose published digest
+    is not recorded, when it equals `index_digest`, the live index's); else
+    DigestMismatchError naming the chart, where the archive came from and both digests."""
+    digests = locked(pin, lock)
+    actual = sha256_of(path)
+    if actual in digests.accepted:
+        return actual
+    if digests.published is None and index_digest is not None and actual == index_digest:
+        return actual
+    expected = " or ".join(digests.accepted) or "(none recorded)"
+    if digests.published is None:
+        expected += f" or the live index's digest ({index_digest or 'not read'})"
+    raise DigestMismatchError(
+        f"chart {pin.chart} version {pin.version}: the archive from {source} has sha256 "
+        f"{actual}, expected {expected} ({lock.name}); it was not kept"
+    )
+
+
+def _get(url: str, timeout: float) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def _download(pin: ChartPin, repo: str, target: Path, timeout: float) -> str | None:
+    """Writes the archive the repository's index lists for the pin to `target`; returns the
+    index's digest of it. ChartNotFoundError when the repository does not answer or does not
+    list the version."""
+    base = repo.rstrip("/") + "/"
+    try:
+        index = yaml.safe_load(_get(base + "index.yaml", timeout)) or {}
+    except (urllib.error.URLError, OSError) as exc:
+        raise ChartNotFoundError(f"{base}index.yaml (not reachable: {exc})") from exc
+    entries = [
+        e
+        for e in (index.get("entries") or {}).get(pin.chart) or []
+        if str(e.get("version")) == pin.version
+    ]
+    if not entries or not entries[0].get("urls"):
+        raise ChartNotFoundError(f"{base}index.yaml (does not list {pin.version})")
+    url = urljoin(base, entries[0]["urls"][0])
+    try:
+        target.write_bytes(_get(url, timeout))
+    except (urllib.error.URLError, OSError) as exc:
+        raise ChartNotFoundError(f"{url} (not reachable: {exc})") from exc
+    return entries[0].get("digest")
+
+
+def fetch(
+    pin: ChartPin,
+    *,
+    cache: Path = LOCAL_CACHE,
+    shared: Path = SHARED_CHARTS,
+    repo: str | None = None,
+    lock: Path = LOCK,
+    timeout: float = 60.0,
+) -> tuple[Path, str]:
+    """(path in `cache`, how it got there) for the pin's archive, verified against the lock:
+    already there, copied from `shared`, or downloaded from `repo` (default: the pin's).
+    DigestMismatchError on bytes the lock does not accept (nothing is kept);
+    ChartNotFoundError, naming every place looked in, when no source has the archive."""
+    locked(pin, lock)  # a version the lock does not record fails before any download
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / pin.archive
+    marker = cache / f"{pin.archive}.index-sha256"
+    if target.is_file():
+        index_digest = marker.read_text().strip() if marker.is_file() else None
+        try:
+            verify(pin, target, str(target), index_digest=index_digest, lock=lock)
+            return target, "already in the cache"
+        except DigestMismatchError:
+            target.unlink()  # a stale or altered copy: fetch it again
+    partial = cache / f".{pin.archive}.part"
+    looked = [f"{cache} (not there)"]
+    if (shared / pin.archive).is_file():
+        shutil.copyfile(shared / pin.archive, partial)
+        source = str(shared / pin.archive)
+        how = f"copied from {shared}"
+        index_digest = None
+    else:
+        looked.append(f"{shared} (not there)")
+        url = repo or pin.repo
+        try:
+            index_digest = _download(pin, url, partial, timeout)
+        except ChartNotFoundError as exc:
+            partial.unlink(missing_ok=True)
+            looked.append(str(exc))
+            raise ChartNotFoundError(
+                f"chart {pin.chart} version {pin.version}: looked in " + "; ".join(looked)
+            ) from exc
+        source = how = f"downloaded from {url}"
+    try:
+        digest = verify(pin, partial, source, index_digest=index_digest, lock=lock)
+    except DigestMismatchError:
+        partial.unlink()
+        raise
+    partial.replace(target)
+    if digest not in locked(pin, lock).accepted:
+        marker.write_text(digest + "\n")
+        how += f" (sha256 {digest} matches the live index; {lock.name} records no published digest)"
+    return target, how
+
+
+def unavailable_message(
+    missing: list[ChartPin], *, shared: Path = SHARED_CHARTS, local: Path = LOCAL_CACHE
+) -> str:
+    """The one message for chart archives that are nowhere: which, where looked, what to do."""
+    cache = os.environ.get(CACHE_ENV)
+    where = [f"${CACHE_ENV} ({cache or 'not set'})", str(local), str(shared)]
+    names = ", ".join(f"{p.chart} {p.version}" for p in missing)
+    repos = ", ".join(sorted({p.repo for p in missing}))
+    return (
+        f"The Helm chart contract tests need {len(missing)} chart archive(s) that are not "
+        f"here: {names}. Looked in: {'; '.join(where)}. To get them, run `make install` "
+        f"where {repos} can be reached (it downloads them into .charts/ and checks their "
+        f"sha256 against components/charts.lock.json), or place the project's shared/charts "
+        f"folder beside the clone, or point ${CACHE_ENV} at a folder that holds them."
+    )
+
+
+def missing_pins(*, shared: Path = SHARED_CHARTS, local: Path = LOCAL_CACHE) -> list[ChartPin]:
+    """Pins whose archive `archive()` cannot find (it pulls only with `$EKS_PLATFORM_ONLINE=1`
+    and a repository that answers)."""
+    missing = []
+    for pin in pins():
+        try:
+            archive(pin, shared=shared, local=local)
+        except ChartNotFoundError:
+            missing.append(pin)
+    return missing
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tools.charts fetch`, run by `make install`. A digest mismatch fails (exit
+    1); archives that no source has are one warning (exit 0), so an offline install still
+    sets up everything else and `make test` says the same thing once."""
+    if argv != ["fetch"]:
+        print("usage: python -m tools.charts fetch", file=sys.stderr)
+        return 2
+    missing: dict[ChartPin, str] = {}
+    failed = False
+    for pin in pins():
+        try:
+            path, how = fetch(pin)
+        except ChartNotFoundError as exc:
+            missing[pin] = str(exc)
+        except (DigestMismatchError, KeyError) as exc:  # KeyError: a pin the lock lacks
+            failed = True
+            print(f"charts: ERROR: {exc.args[0]}", file=sys.stderr)
+        else:
+            print(f"charts: {path.relative_to(ROOT)}: {how}")
+    if missing:
+        details = "".join(f"\n  - {reason}" for reason in missing.values())
+        print(f"charts: WARNING: {unavailable_message(list(missing))}{details}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -86,6 +86,22 @@ def start_chart_checkov(stack_runs, stack: str):
     )
 
 
+@pytest.fixture(scope="session")
+def chart_archives() -> None:
+    """Marks a test that renders or reads the real chart archives: a session that selects
+    one stops before its first test when an archive is missing (below)."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without the pinned chart archives, one message saying which, where they were looked
+    for and how to get them, instead of an error in every test that renders a chart."""
+    if not any("chart_archives" in getattr(i, "fixturenames", ()) for i in session.items):
+        return
+    missing = charts.missing_pins()
+    if missing:
+        pytest.exit(charts.unavailable_message(missing), returncode=pytest.ExitCode.TESTS_FAILED)
+
+
 @pytest.fixture(scope="session", params=STACKS)
 def rendered(request, stack_runs) -> RenderedStack:
     return rendered_stack(stack_runs, request.param)
@@ -132,13 +148,13 @@ def render_charts(rendered_stack: RenderedStack) -> dict[str, RenderedChart]:
 
 
 @pytest.fixture(scope="session")
-def rendered_charts(rendered, stack_runs) -> dict[str, RenderedChart]:
+def rendered_charts(rendered, stack_runs, chart_archives) -> dict[str, RenderedChart]:
     """The stack's Helm releases rendered once per session (milliseconds each)."""
     return charts_of(stack_runs, rendered.stack)
 
 
 @pytest.fixture(scope="session")
-def charts_checkov_run(rendered, stack_runs) -> gate.CheckovRun:
+def charts_checkov_run(rendered, stack_runs, chart_archives) -> gate.CheckovRun:
     """checkov once per stack over the third-party manifests the charts render, usually
     started before the first test (tests/conftest.py)."""
     return start_chart_checkov(stack_runs, rendered.stack).result()

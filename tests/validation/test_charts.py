@@ -2,8 +2,11 @@
 the real Helm engine (helm-python-sdk) from the real chart archive at the pinned version, with
 exactly the values the program passes (as recorded under the mocks).
 
-Offline, the archives come from ../shared/charts and "published" means listed in its
-published.json; where the repositories answer, the live index is checked too.
+The archives come from .charts/ (`make install`, verified against components/charts.lock.json)
+or ../shared/charts; "published" means recorded in the lock and, with ../shared beside the
+clone, listed in its published.json; where the repositories answer, the live index is
+checked too. Without the archives the session stops at its start with one message
+(tests/validation/conftest.py).
 """
 
 from __future__ import annotations
@@ -35,16 +38,19 @@ TAINTS = ["dedicated=apps:NoSchedule", "gpu:NoExecute", "spot=true:PreferNoSched
 
 @pytest.mark.parametrize("pin", PINS, ids=lambda p: p.chart)
 def test_pinned_chart_version_was_published(pin):
-    repo, published = charts.published_versions(pin.chart)
-    assert repo == pin.repo
-    assert pin.version in published, f"{pin.chart} {pin.version} is not in published.json"
+    locked = charts.locked(pin)  # the lock file records this very version, with its evidence
+    assert locked.evidence and locked.accepted
+    if (charts.SHARED_CHARTS / charts.PUBLISHED).is_file():
+        repo, published = charts.published_versions(pin.chart)
+        assert repo == pin.repo
+        assert pin.version in published, f"{pin.chart} {pin.version} is not in published.json"
     live = charts.index_versions(pin)
     if live is not None:
         assert pin.version in live, f"{pin.chart} {pin.version} is not in {pin.repo}/index.yaml"
 
 
 @pytest.mark.parametrize("pin", PINS, ids=lambda p: p.chart)
-def test_pinned_chart_archive_is_that_chart_at_that_version(pin):
+def test_pinned_chart_archive_is_that_chart_at_that_version(pin, chart_archives):
     chart = charts.load(pin)
     assert (chart.name, chart.version) == (pin.chart, pin.version)
 
@@ -60,10 +66,11 @@ def test_a_missing_pin_names_the_chart_the_version_and_every_place(tmp_path, mon
     monkeypatch.delenv(charts.ONLINE_ENV, raising=False)
     pin = ChartPin("secrets-store-csi-driver-provider-aws", "2.2.0", "https://x.invalid", None)  # type: ignore[arg-type]
     with pytest.raises(charts.ChartNotFoundError) as raised:
-        charts.archive(pin, shared=tmp_path / "shared", online=False)
+        charts.archive(pin, shared=tmp_path / "shared", local=tmp_path / "local", online=False)
     message = str(raised.value)
     assert "secrets-store-csi-driver-provider-aws version 2.2.0" in message
     assert f"${charts.CACHE_ENV} (not set)" in message
+    assert str(tmp_path / "local" / pin.archive) in message
     assert str(tmp_path / "shared" / pin.archive) in message
     assert f"https://x.invalid (not tried: {charts.ONLINE_ENV} is not 1)" in message
 
@@ -80,7 +87,7 @@ def test_nothing_opens_a_connection_unless_online_checks_are_asked_for(monkeypat
     assert charts.index_versions(SECRETS_STORE_PROVIDER_AWS) is None
 
 
-def test_the_cache_directory_is_looked_in_first(tmp_path, monkeypatch):
+def test_the_cache_directory_is_looked_in_first(tmp_path, monkeypatch, chart_archives):
     cached = tmp_path / SECRETS_STORE_CSI_DRIVER.archive
     cached.write_bytes(charts.archive(SECRETS_STORE_CSI_DRIVER).read_bytes())
     monkeypatch.setenv(charts.CACHE_ENV, str(tmp_path))
@@ -100,20 +107,27 @@ def test_a_reachable_repository_is_pulled_from_into_the_cache(tmp_path, monkeypa
     monkeypatch.setattr(helm_python, "pull", fake_pull)
     cache = tmp_path / "cache"
     pin = SECRETS_STORE_PROVIDER_AWS
-    path = charts.archive(pin, shared=tmp_path / "none", cache=cache, online=True)
+    path = charts.archive(pin, shared=tmp_path / "none", cache=cache, local=None, online=True)
     assert path == cache / pin.archive and path.read_bytes() == b"archive"
     assert calls == [(pin.chart, pin.repo, pin.version)]
 
 
 def test_shared_charts_are_read_from_beside_the_project_never_copied_into_it():
     assert charts.ROOT.parent / "shared" / "charts" == charts.SHARED_CHARTS
-    assert not list(charts.ROOT.glob("**/*.tgz")), "chart archives must stay in ../shared"
+    # make install's cache, .charts/, is inside the clone but never in the repository.
+    assert charts.LOCAL_CACHE == charts.ROOT / ".charts"
+    assert ".charts/" in (charts.ROOT / ".gitignore").read_text().splitlines()
+    local = (charts.LOCAL_CACHE, charts.ROOT / ".venv", charts.ROOT / ".venv-tools")
+    archives = [
+        p for p in charts.ROOT.glob("**/*.tgz") if not any(p.is_relative_to(d) for d in local)
+    ]
+    assert not archives, "chart archives must stay in ../shared or .charts/"
 
 
 # --- values --------------------------------------------------------------------------------
 
 
-def test_every_values_key_the_program_sets_exists_in_the_chart(rendered):
+def test_every_values_key_the_program_sets_exists_in_the_chart(rendered, chart_archives):
     require(rendered, rendered.releases, "Helm releases")
     problems = []
     for path, release in rendered.releases.items():
@@ -208,7 +222,7 @@ def test_driver_and_provider_daemonsets_tolerate_every_nodegroup_taint(rendered,
 
 
 @pytest.fixture(scope="module")
-def tainted(tmp_path_factory):
+def tainted(tmp_path_factory, chart_archives):
     """The dev stack with a tainted nodegroup (`nodeTaints`), rendered and its charts too."""
     from tests.validation.conftest import RenderedStack
 
@@ -279,7 +293,7 @@ def test_sync_secret_grants_the_driver_secret_rbac_only_when_enabled(rendered, r
 
 
 @pytest.mark.parametrize(("sync", "rotation"), [(True, False), (False, True)])
-def test_driver_chart_follows_sync_and_rotation_both_ways(sync, rotation):
+def test_driver_chart_follows_sync_and_rotation_both_ways(sync, rotation, chart_archives):
     """The stack files all rotate and none syncs; the other way round, rendered directly."""
     from components.secrets_store import SecretsStoreCsiArgs, driver_values
 
