@@ -39,13 +39,13 @@ class IrsaRoleArgs(TypedDict):
     """Inputs of IrsaRole."""
 
     oidc_provider_arn: pulumi.Input[str]
-    """ARN of the cluster's IAM OIDC provider, the trusted federated principal."""
+    """ARN of the cluster's IAM OIDC provider, the trusted federated principal. Required."""
     oidc_issuer: pulumi.Input[str]
-    """The cluster's OIDC issuer URL, with or without https://."""
+    """The cluster's OIDC issuer URL, with or without https://. Required."""
     namespace: str
-    """Namespace of the ServiceAccount the role trusts (DNS-1123 label)."""
+    """Namespace of the ServiceAccount the role trusts (DNS-1123 label). Required."""
     service_account: str
-    """The only ServiceAccount the role trusts (DNS-1123 subdomain)."""
+    """The only ServiceAccount the role trusts (DNS-1123 subdomain). Required."""
     policy_arns: NotRequired[list[pulumi.Input[str]]]
     """IAM policy ARNs attached to the role. Default: none (the role can do nothing)."""
     tags: NotRequired[dict[str, str]]
@@ -75,11 +75,11 @@ class PodIdentityRoleArgs(TypedDict):
     """Inputs of PodIdentityRole."""
 
     cluster_name: pulumi.Input[str]
-    """The EKS cluster the Pod Identity association is made in."""
+    """The EKS cluster the Pod Identity association is made in. Required."""
     namespace: str
-    """Namespace of the ServiceAccount (DNS-1123 label)."""
+    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
     service_account: str
-    """The only ServiceAccount bound to the role (DNS-1123 subdomain)."""
+    """The only ServiceAccount bound to the role (DNS-1123 subdomain). Required."""
     policy_arns: NotRequired[list[pulumi.Input[str]]]
     """IAM policy ARNs attached to the role. Default: none."""
     cluster_arn: NotRequired[pulumi.Input[str]]
@@ -113,16 +113,16 @@ class JmesPath(TypedDict):
     """One JSON key of a secret, mounted as its own file."""
 
     path: str
-    """JMESPath of one key in the secret's JSON, e.g. `username`."""
+    """JMESPath of one key in the secret's JSON, e.g. `username`. Required."""
     object_alias: str
-    """File name the key is mounted as (no `/`, not `.` or `..`)."""
+    """File name the key is mounted as (no `/`, not `.` or `..`). Required."""
 
 
 class SecretObject(TypedDict):
     """One secret or parameter to mount."""
 
     object_name: str
-    """The secret's or parameter's name or full ARN."""
+    """The secret's or parameter's name or full ARN. Required."""
     object_type: NotRequired[str]
     """`secretsmanager` or `ssmparameter`. Default: `secretsmanager`."""
     object_alias: NotRequired[str]
@@ -135,22 +135,23 @@ class SyncedSecret(TypedDict):
     """A Kubernetes Secret the driver keeps in step with mounted files."""
 
     secret_name: str
-    """Name of the Kubernetes Secret the driver creates in the pod's namespace."""
+    """Name of the Kubernetes Secret the driver creates in the pod's namespace. Required."""
     data: dict[str, str]
-    """Key in the Kubernetes Secret -> mounted file name it is read from."""
+    """Key in the Kubernetes Secret -> mounted file name it is read from. Required."""
 
 
 class SecretProviderClassArgs(TypedDict):
     """Inputs of SecretProviderClass."""
 
     namespace: str
-    """Namespace of the SecretProviderClass; only pods there can use it (DNS-1123 label)."""
+    """Namespace of the SecretProviderClass; only pods there can use it (DNS-1123 label).
+    Required."""
     class_name: str
-    """Its Kubernetes name, which pods name in their CSI volume (DNS-1123 subdomain)."""
+    """Its Kubernetes name, which pods name in their CSI volume (DNS-1123 subdomain). Required."""
     objects: list[SecretObject]
-    """The secrets and parameters to mount; at least one."""
+    """The secrets and parameters to mount; at least one. Required."""
     region: str
-    """AWS region ASCP reads from."""
+    """AWS region ASCP reads from. Required."""
     synced_secrets: NotRequired[list[SyncedSecret]]
     """Kubernetes Secrets kept in step with mounted files. Default: none."""
     use_pod_identity: NotRequired[bool]
@@ -203,18 +204,18 @@ class Toleration(TypedDict):
     """A taint the driver and provider DaemonSets tolerate."""
 
     key: str
-    """Taint key to tolerate."""
+    """Taint key to tolerate. Required."""
     value: str
-    """Taint value; empty tolerates any value of the key."""
+    """Taint value; empty tolerates any value of the key. Required."""
     effect: str
-    """NoSchedule, NoExecute or PreferNoSchedule."""
+    """NoSchedule, NoExecute or PreferNoSchedule. Required."""
 
 
 class SecretsStoreCsiArgs(TypedDict):
     """Inputs of SecretsStoreCsi."""
 
     aws_region: str
-    """The region ASCP calls Secrets Manager and SSM in."""
+    """The region ASCP calls Secrets Manager and SSM in. Required."""
     enable_sync_secret: NotRequired[bool]
     """Lets the driver create Kubernetes Secrets from `secretObjects`. Default: false."""
     enable_secret_rotation: NotRequired[bool]
@@ -253,7 +254,7 @@ class ManagedSecretArgs(TypedDict):
     """Inputs of ManagedSecret."""
 
     secret_name: str
-    """The secret's name in Secrets Manager."""
+    """The secret's name in Secrets Manager. Required."""
     value: NotRequired[pulumi.Input[str]]
     """The secret string; pass a Pulumi secret. Give exactly one of `value` or `existingArn`."""
     existing_arn: NotRequired[str]
@@ -288,7 +289,7 @@ class NamespaceBaselineArgs(TypedDict):
     """Inputs of NamespaceBaseline."""
 
     name: str
-    """The namespace's name (DNS-1123 label); the Namespace is created."""
+    """The namespace's name (DNS-1123 label); the Namespace is created. Required."""
     pod_security_level: NotRequired[str]
     """Pod Security Standard enforced, audited and warned: `restricted` or `baseline`.
     Default: `restricted`."""
