@@ -31,14 +31,14 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.iam_policies import (
+from .iam_policies import (
     eks_cluster_arn,
     eks_cluster_assume_role_policy,
     eks_secrets_encryption_policy,
     kms_key_policy,
 )
-from components.validation import check_cidr
-from components.versions import addon_version
+from .validation import check_cidr
+from .versions import addon_version
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

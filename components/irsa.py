@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam_policies import irsa_trust_policy
-from components.k8s import app_labels
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from .iam_policies import irsa_trust_policy
+from .k8s import app_labels
+from .validation import check_dns1123_label, check_dns1123_subdomain
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 

@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import Wire, app_labels, object_meta, pod_security_labels
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from .k8s import Wire, app_labels, object_meta, pod_security_labels
+from .validation import check_dns1123_label, check_dns1123_subdomain
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every Namespace (1.22+): selects a namespace by its name."""

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_policies import ec2_assume_role_policy
-from components.validation import check_one_architecture, instance_architecture
+from .iam_policies import ec2_assume_role_policy
+from .validation import check_one_architecture, instance_architecture
 
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",

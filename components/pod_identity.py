@@ -19,8 +19,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam_policies import abac_secret_read_policy, arn_parts, pod_identity_trust_policy
-from components.irsa import check_identity_names, identity_service_account, workload_role
+from .iam_policies import abac_secret_read_policy, arn_parts, pod_identity_trust_policy
+from .irsa import check_identity_names, identity_service_account, workload_role
 
 AGENT_ADDON = "eks-pod-identity-agent"
 POD_IDENTITY_MIN_KUBERNETES_VERSION = "1.24"

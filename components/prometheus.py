@@ -17,9 +17,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import PART_OF
-from components.namespace_baseline import NamespaceBaseline, NamespaceBaselineArgs, Quota
-from components.versions import KUBE_PROMETHEUS_STACK, ChartPin
+from .k8s import PART_OF
+from .namespace_baseline import NamespaceBaseline, NamespaceBaselineArgs, Quota
+from .versions import KUBE_PROMETHEUS_STACK, ChartPin
 
 FULLNAME = "kps"
 """Short object names: operator `kps-operator`, Prometheus `kps-prometheus`."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_policies import secret_read_policy
+from .iam_policies import secret_read_policy
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.k8s import app_labels
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from .k8s import app_labels
+from .validation import check_dns1123_label, check_dns1123_subdomain
 
 API_VERSION = "secrets-store.csi.x-k8s.io/v1"
 OBJECT_TYPES = ("secretsmanager", "ssmparameter")

@@ -24,8 +24,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.modes import InstallMethod
-from components.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
+from .modes import InstallMethod
+from .versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
 
 NAMESPACE = "kube-system"
 STS_AUDIENCE = "sts.amazonaws.com"

@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.iam_policies import replica_arn
-from components.irsa import IrsaRole, IrsaRoleArgs
-from components.modes import IdentityMode
-from components.pod_identity import (
+from .iam_policies import replica_arn
+from .irsa import IrsaRole, IrsaRoleArgs
+from .modes import IdentityMode
+from .pod_identity import (
     PodIdentityBinding,
     PodIdentityBindingArgs,
     PodIdentityRole,
     PodIdentityRoleArgs,
 )
-from components.secret_access import SecretReadPolicy, SecretReadPolicyArgs
-from components.secret_provider_class import (
+from .secret_access import SecretReadPolicy, SecretReadPolicyArgs
+from .secret_provider_class import (
     SecretObject,
     SecretProviderClass,
     SecretProviderClassArgs,

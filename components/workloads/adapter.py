@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import (
+from ..k8s import (
     Wire,
     app_labels,
     exec_probe,
@@ -23,10 +23,10 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
-from components.namespace_baseline import IngressAllow
-from components.validation import check_dns1123_label
-from components.versions import REDIS_EXPORTER_IMAGE, REDIS_IMAGE
-from components.workloads.common import deployment_spec, service_port
+from ..namespace_baseline import IngressAllow
+from ..validation import check_dns1123_label
+from ..versions import REDIS_EXPORTER_IMAGE, REDIS_IMAGE
+from .common import deployment_spec, service_port
 
 APP_NAME = "redis-adapter"
 REDIS_PORT = 6379

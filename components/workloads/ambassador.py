@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import (
+from ..k8s import (
     app_labels,
     exec_probe,
     http_probe,
@@ -24,10 +24,10 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
-from components.namespace_baseline import EgressAllow, IngressAllow
-from components.validation import check_dns1123_label
-from components.versions import CURL_IMAGE
-from components.workloads.common import (
+from ..namespace_baseline import EgressAllow, IngressAllow
+from ..validation import check_dns1123_label
+from ..versions import CURL_IMAGE
+from .common import (
     NGINX_UID,
     cluster_ip_service_spec,
     config_map_volume,

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.k8s import (
+from ..k8s import (
     Wire,
     empty_dir,
     resources,
     restricted_container_security_context,
     selector_labels,
 )
-from components.versions import NGINX_UNPRIVILEGED_IMAGE
+from ..versions import NGINX_UNPRIVILEGED_IMAGE
 
 NGINX_UID = 101
 NGINX_CONF_DIR = "/etc/nginx/custom"

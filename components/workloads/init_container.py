@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import (
+from ..k8s import (
     app_labels,
     empty_dir,
     http_probe,
@@ -27,11 +27,11 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
-from components.modes import InitContainerSource
-from components.namespace_baseline import IMDS_CIDR, EgressAllow
-from components.validation import check_dns1123_label
-from components.versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
-from components.workloads.common import (
+from ..modes import InitContainerSource
+from ..namespace_baseline import IMDS_CIDR, EgressAllow
+from ..validation import check_dns1123_label
+from ..versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
+from .common import (
     NGINX_UID,
     cluster_ip_service_spec,
     config_map_volume,

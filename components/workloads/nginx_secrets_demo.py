@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import (
+from ..k8s import (
     SECRETS_MOUNT_PATH,
     app_labels,
     csi_secrets_volume,
@@ -20,8 +20,8 @@ from components.k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
-from components.versions import NGINX_UNPRIVILEGED_IMAGE
-from components.workloads.common import cluster_ip_service_spec, deployment_spec, service_port
+from ..versions import NGINX_UNPRIVILEGED_IMAGE
+from .common import cluster_ip_service_spec, deployment_spec, service_port
 
 APP_NAME = "nginx-secrets-demo"
 HTTP_PORT = 8080

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s import (
+from ..k8s import (
     SECRETS_MOUNT_PATH,
     app_labels,
     csi_secrets_volume,
@@ -26,9 +26,9 @@ from components.k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
-from components.validation import check_dns1123_label
-from components.versions import REDIS_IMAGE
-from components.workloads.common import deployment_spec
+from ..validation import check_dns1123_label
+from ..versions import REDIS_IMAGE
+from .common import deployment_spec
 
 APP_NAME = "redis-secret-app"
 SERVICE_ACCOUNT = "redis-secret-app"

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components.k8s import (
+from ..k8s import (
     SECRETS_MOUNT_PATH,
     Wire,
     app_labels,
@@ -29,11 +29,11 @@ from components.k8s import (
     restricted_pod_security_context,
     selector_labels,
 )
-from components.modes import LoadBalancerScheme, ServiceType
-from components.namespace_baseline import IngressAllow
-from components.validation import check_dns1123_label, check_hostname
-from components.versions import HTTPD_IMAGE
-from components.workloads.common import (
+from ..modes import LoadBalancerScheme, ServiceType
+from ..namespace_baseline import IngressAllow
+from ..validation import check_dns1123_label, check_hostname
+from ..versions import HTTPD_IMAGE
+from .common import (
     NGINX_UID,
     config_map_volume,
     deployment_spec,

@@ -15,6 +15,7 @@ from components.pod_identity import SharedPodIdentityRole, SharedPodIdentityRole
 from components.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 from tests.components.test_args_documented import MODULES
 from tests.conftest import secret_values_for
+from tests.package.hosted import build_hosted
 from tools.pulumi_mocks import PROJECT, run_program, stack_config
 
 CLUSTER_ARN = "arn:aws:eks:ap-southeast-1:123456789012:cluster/eks-secrets-dev"
@@ -64,6 +65,7 @@ def registered(monkeypatch, build) -> dict[str, list[tuple[set[str], set[str]]]]
     monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", spy)
     secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for("dev"))}
     run_program("dev", stack_config("dev", secrets))
+    build(build_hosted)
     build(
         lambda: (
             SecretsKey("kms", SecretsKeyArgs(alias="alias/x", region="ap-southeast-1")),

@@ -1,0 +1,91 @@
+"""The built wheel, installed where the repository is out of reach, runs an outside program."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components import __version__
+
+from .conftest import ROOT, Installed
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def outside_run(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    workdir = tmp_path_factory.mktemp("outside")
+    program = shutil.copy(HERE / "outside_program.py", workdir / "main.py")
+    done = subprocess.run(
+        [str(installed.python), str(program)],
+        cwd=workdir,
+        env=installed.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_wheel_carries_the_package_under_its_import_name_with_license(installed: Installed) -> None:
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    assert installed.wheel.name == f"eks_secrets_platform-{__version__}-py3-none-any.whl"
+    assert "eksplatform/irsa.py" in names
+    assert "eksplatform/workloads/sidecar.py" in names
+    assert "eksplatform/provider.py" in names
+    assert not [n for n in names if n.startswith(("components/", "stacks/", "tools/", "tests/"))]
+    assert any(n.endswith("licenses/LICENSE") for n in names)
+
+
+def test_outside_program_imports_eksplatform_from_the_installed_wheel(
+    installed: Installed, outside_run: dict[str, Any]
+) -> None:
+    imported_from = Path(outside_run["eksplatform_file"]).resolve()
+    assert imported_from.is_relative_to(installed.site_packages.resolve())
+    assert not imported_from.is_relative_to(ROOT)
+    assert not outside_run["components_importable"]
+    assert not [p for p in outside_run["sys_path"] if Path(p).resolve() == ROOT]
+    assert outside_run["version"] == __version__
+
+
+def test_outside_program_builds_an_irsa_role_and_a_secret_provider_class(
+    outside_run: dict[str, Any],
+) -> None:
+    by_name = {(r["type"], r["name"]): r for r in outside_run["registered"]}
+    assert ("eksplatform:identity:IrsaRole", "orders") in by_name
+    trust = json.loads(by_name[("aws:iam/role:Role", "orders-role")]["inputs"]["assumeRolePolicy"])
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert condition["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == (
+        "system:serviceaccount:orders:orders"
+    )
+    attachment = by_name[("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "orders-policy-0")]
+    assert attachment["inputs"]["policyArn"] == "arn:aws:iam::123456789012:policy/orders-read"
+    account = by_name[("kubernetes:core/v1:ServiceAccount", "orders-sa")]["inputs"]
+    assert account["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/orders-role"
+    }
+    assert outside_run["role_arn"] == "arn:aws:iam::123456789012:role/orders-role"
+    spc = by_name[
+        ("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "orders-secrets-spc")
+    ]
+    assert spc["inputs"]["metadata"]["namespace"] == "orders"
+    assert "objectAlias: db-url" in spc["inputs"]["spec"]["parameters"]["objects"]
+
+
+def test_hosted_adapter_registers_the_index_type_over_the_one_implementation(
+    outside_run: dict[str, Any],
+) -> None:
+    registered = {(r["type"], r["name"]) for r in outside_run["registered"]}
+    assert ("eksplatform:index:SecretProviderClass", "hosted") in registered
+    assert ("eksplatform:secrets:SecretProviderClass", "hosted") in registered
+    assert ("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "hosted-spc") in (
+        registered
+    )
