@@ -245,15 +245,18 @@ def render(
     admin_principal_arns: tuple[str, ...] | list[str] = (),
     state_bucket: str = "",
     config: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
     managed_policies_per_role: int = MANAGED_POLICIES_PER_ROLE,
 ) -> dict[str, dict[str, Any]]:
     """File name -> policy document, every placeholder filled. `config` replaces the stack
-    file's (as `tools.pulumi_mocks.stack_config` gives it). Raises ValueError on a bad
-    argument, PolicyLimitError when a document would exceed an IAM quota."""
+    file's (as `tools.pulumi_mocks.stack_config` gives it); `settings`, what
+    `stack_settings(stack, config)` returned, saves running the program again. Raises
+    ValueError on a bad argument, PolicyLimitError when a document would exceed an IAM
+    quota."""
     problems = []
     if not STACK.fullmatch(stack):
         problems.append(f"--stack {stack!r}: must be a stack name (letters, digits, _ . -)")
-    elif config is None and not (ROOT / f"Pulumi.{stack}.yaml").exists():
+    elif config is None and settings is None and not (ROOT / f"Pulumi.{stack}.yaml").exists():
         problems.append(f"--stack {stack!r}: no stack file Pulumi.{stack}.yaml")
     if not MANAGED_POLICIES_PER_ROLE <= managed_policies_per_role <= MANAGED_POLICIES_PER_ROLE_MAX:
         problems.append(
@@ -278,11 +281,12 @@ def render(
     for arn in admin_principal_arns:
         if not IAM_PRINCIPAL_ARN.fullmatch(arn):
             problems.append(f"--admin-principal-arn {arn!r}: must be an IAM role or user ARN")
-    if config is None:
+    if config is None and settings is None and not problems:
         problems += other_fences(stack)
     if problems:
         raise ValueError("; ".join(problems))
-    settings = stack_settings(stack, config)
+    if settings is None:
+        settings = stack_settings(stack, config)
     org, repo = repository.split("/")
     values = {
         "<ACCOUNT_ID>": account_id,
@@ -396,9 +400,9 @@ def check_limits(
     documents: Mapping[str, dict[str, Any]],
     managed_policies_per_role: int = MANAGED_POLICIES_PER_ROLE,
 ) -> None:
-    """Raises PolicyLimitError listing limit_problems, if any."""
+    """Raises PolicyLimitError listing limit_problems, one a line, if any."""
     if problems := limit_problems(documents, managed_policies_per_role):
-        raise PolicyLimitError("; ".join(problems))
+        raise PolicyLimitError("\n".join(problems))
 
 
 def main(argv: list[str] | None = None) -> int:
