@@ -709,9 +709,7 @@ def test_render_refuses_a_statement_over_the_managed_policy_limit_naming_it_and_
         "name the stack's secrets under its secretNamePrefix and list fewer or shorter names "
         "in secretNamesOutsidePrefix (each is one more exact ARN here)"
     )
-    found = {
-        re.sub(r"is \d+ characters", "is N characters", p) for p in problems
-    }
+    found = {re.sub(r"is \d+ characters", "is N characters", p) for p in problems}
     assert found == {
         f"{name}: statement {sid!r} (21 resources) is N characters as a managed policy of its "
         f"own; {fix}"
@@ -771,3 +769,41 @@ def test_render_py_never_asserts():
     tree = ast.parse((IAM_DIR / "render.py").read_text())
 
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+
+
+def test_referenced_secrets_are_never_called_so_ci_gets_no_access_to_them():
+    """A secret or parameter referenced by existingArn (no import) is only passed on, to the
+    reading workload's policy and SecretProviderClass: no resource, no invoke, so neither
+    `pulumi preview` nor `up` asks AWS about it, and CI's policies do not name it."""
+    from tests.stacks.configs import raw_config, stack_apps, stack_secrets
+    from tools.pulumi_mocks import run_program
+
+    secret = f"arn:aws:secretsmanager:ap-southeast-1:{ACCOUNT}:secret:shared/db-AbCdEf"
+    parameter = f"arn:aws:ssm:ap-southeast-1:{ACCOUNT}:parameter/shared/url"
+    config = raw_config(
+        secrets=[
+            *stack_secrets(),
+            {"name": "shared/db", "existingArn": secret},
+            {"name": "/shared/url", "type": "ssmparameter", "existingArn": parameter},
+        ],
+        apps=[*stack_apps(), {"name": "team-ref", "secrets": ["shared/db", "/shared/url"]}],
+    )
+    recorder = run_program("dev", config)
+    docs = iam_render.render(
+        "dev",
+        account_id=ACCOUNT,
+        repository=ORG_REPO,
+        state_key_arn=STATE_KEY,
+        admin_principal_arns=ADMINS,
+        config=config,
+    )
+
+    read_policy = recorder.named("team-ref-secrets-read-policy").inputs["policy"]
+    assert secret in read_policy and parameter in read_policy, "the workload reads them"
+    assert [
+        i.token for i in recorder.invokes if i.token.startswith(("aws:secretsm", "aws:ssm"))
+    ] == []
+    names = [r.inputs.get("name") for r in recorder.resources]
+    assert "shared/db" not in names and "/shared/url" not in names
+    text = json.dumps({n: docs[n] for n in CI_POLICIES})
+    assert "shared/db" not in text and "shared/url" not in text
