@@ -1,14 +1,16 @@
 """How the program scales with the applications on it: the dev stack with N entries in
-`apps` (each reading its own secret), for N = 1, 10, 100, printing the program's time and
-resource count, and what the apps alone add over a stack with none.
+`apps`, for N = 1, 10, 100, 250, printing the program's time and resource count, what the
+apps alone add over a stack with none, the time of `ci/iam/render.py` (which runs the
+program once more, then fills the templates), and the size of each CI policy against IAM's
+6,144-character managed-policy limit.
 
 Each app is what a team's onboarding gives: an App with its NamespaceBaseline (Pod Security
 labels, LimitRange, ResourceQuota, default-deny NetworkPolicies), its identity (IRSA role,
-policy, ServiceAccount), its SecretProviderClass, and the secret itself. The examples are
-off; the nginx demo apps of dev are replaced by the N apps. Each N runs the whole program
-(`__main__.py`) under the test mocks in a fresh process, after a warm-up run.
+policy, ServiceAccount), its SecretProviderClass, and one or two secrets of its own named
+under dev's secretNamePrefix (tools/scale.py). The examples are off; the nginx demo apps of
+dev are replaced by the N apps. Each N runs in a fresh process, after a warm-up run.
 
-    python bench/scaling.py [--apps 1 10 100] [--runs 3]
+    python bench/scaling.py [--apps 1 10 100 250] [--runs 3]
 """
 
 from __future__ import annotations
@@ -20,48 +22,56 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-EXAMPLES_OFF = (
-    "enableSidecarExample",
-    "enableAmbassadorExample",
-    "enableAdapterExample",
-    "enableInitContainerExample",
-    "enableRedisSecretExample",
-)
-
 
 def config_with_apps(count: int) -> dict[str, str]:
-    """dev's config with `count` apps, each reading a secret of its own, examples off."""
-    import yaml
+    """dev's config with `count` apps (tools/scale.py), examples off."""
+    from tools.scale import config_with_apps as scaled
 
-    from tools.pulumi_mocks import PROJECT, stack_config
-
-    names = [f"team-{index:03d}" for index in range(count)]
-    secrets = [{"name": f"{n}-credentials", "namespace": n} for n in names]
-    apps = [{"name": n, "secrets": [f"{n}-credentials"]} for n in names]
-    overrides = {f"{PROJECT}:{key}": "false" for key in EXAMPLES_OFF}
-    overrides[f"{PROJECT}:secrets"] = yaml.safe_dump(secrets or [])
-    overrides[f"{PROJECT}:apps"] = yaml.safe_dump(apps or [])
-    overrides[f"{PROJECT}:secretValues"] = json.dumps({s["name"]: "x" for s in secrets})
-    return stack_config("dev", overrides)
+    return scaled(count)
 
 
-def measure_once(count: int) -> dict[str, float]:
-    """One timed program run after an untimed one, so imports are not counted."""
-    from tools.pulumi_mocks import run_program
+def measure_once(count: int) -> dict[str, Any]:
+    """One timed program run and one timed render of the CI policies, after an untimed run,
+    so imports are not counted."""
+    from ci.iam import render as iam_render
+    from tools.pulumi_mocks import ACCOUNT, run_program
 
     run_program("dev", config_with_apps(1))
     config = config_with_apps(count)
     start = time.perf_counter()
     recorder = run_program("dev", config)
-    return {"seconds": time.perf_counter() - start, "resources": len(recorder.resources)}
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    documents = iam_render.render(
+        "dev",
+        account_id=ACCOUNT,
+        repository="my-org/eks-secrets-platform",
+        state_key_arn=f"arn:aws:kms:ap-southeast-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        admin_principal_arns=[f"arn:aws:iam::{ACCOUNT}:role/platform-admins"],
+        config=config,
+    )
+    render_seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "render_seconds": render_seconds,
+        "resources": len(recorder.resources),
+        "secrets": len(recorder.of_type("aws:secretsmanager/secret:Secret"))
+        + len(recorder.of_type("aws:ssm/parameter:Parameter")),
+        "policies": {
+            name: [iam_render.size(documents[name])]
+            + [iam_render.size(p) for p in iam_render.split(documents[name])]
+            for name in ("deploy-policy.json", "preview-policy.json")
+        },
+    }
 
 
-def sample(count: int, runs: int) -> tuple[float, int]:
+def sample(count: int, runs: int) -> dict[str, Any]:
     found = [
         json.loads(
             subprocess.run(
@@ -74,27 +84,42 @@ def sample(count: int, runs: int) -> tuple[float, int]:
         )
         for _ in range(runs)
     ]
-    return statistics.median(s["seconds"] for s in found), int(found[0]["resources"])
+    return {
+        **found[0],
+        "seconds": statistics.median(s["seconds"] for s in found),
+        "render_seconds": statistics.median(s["render_seconds"] for s in found),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
-    parser.add_argument("--apps", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--apps", type=int, nargs="+", default=[1, 10, 100, 250])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(measure_once(args.one)))
         return
-    base_seconds, base_resources = sample(0, args.runs)
-    print(f"platform alone (0 apps): {base_resources} resources in {base_seconds:.2f} s")
-    print(f"apps  resources  seconds (median of {args.runs})  app resources  ms/app resource")
+    base = sample(0, args.runs)
+    print(f"platform alone (0 apps): {base['resources']} resources in {base['seconds']:.2f} s")
+    print(f"medians of {args.runs} run(s); policy sizes in characters, whitespace excluded,")
+    print("whole document then its managed policies (IAM's limit: 6144 each)")
+    print(
+        f"{'apps':>4} {'secrets':>7} {'resources':>9} {'program s':>9} {'ms/app res':>10}"
+        f" {'render s':>8}  {'deploy policy':<22} {'preview policy':<16}"
+    )
     for count in args.apps:
-        seconds, resources = sample(count, args.runs)
-        added = resources - base_resources
+        found = sample(count, args.runs)
+        added = found["resources"] - base["resources"]
+        per = 1000 * (found["seconds"] - base["seconds"]) / added if added else 0.0
+        deploy, preview = (
+            found["policies"][n] for n in ("deploy-policy.json", "preview-policy.json")
+        )
         print(
-            f"{count:>4}  {resources:>9}  {seconds:>22.2f}  {added:>13}"
-            f"  {1000 * (seconds - base_seconds) / added:>15.1f}"
+            f"{count:>4} {found['secrets']:>7} {found['resources']:>9} {found['seconds']:>9.2f}"
+            f" {per:>10.1f} {found['render_seconds']:>8.2f}"
+            f"  {deploy[0]} = {' + '.join(map(str, deploy[1:])):<14}"
+            f" {preview[0]} = {' + '.join(map(str, preview[1:]))}"
         )
 
 

@@ -27,8 +27,10 @@ from stacks.config.model import (
 from stacks.config.reader import ConfigError, ConfigReader, RawGetter
 from stacks.config.secrets import (
     check_rotation,
+    check_secret_fence,
     check_secret_values,
     parse_failover_region,
+    parse_secret_fence,
     parse_secrets,
     parse_secrets_kms_key,
 )
@@ -133,6 +135,13 @@ def load(
     examples: dict[str, ExampleSettings] = {
         name: module.parse(r, secrets) for name, module in modules().items()
     }
+    secret_fence = parse_secret_fence(r, cluster.name)
+    check_secret_fence(
+        r,
+        secret_fence,
+        secrets,
+        [s for e in examples.values() for s in e.created_secrets(secret_fence.prefix)],
+    )
     secrets_kms_key = parse_secrets_kms_key(r, region, secrets)
     failover_region = parse_failover_region(r, region)
     _check_namespaces(r, apps, examples)
@@ -147,6 +156,7 @@ def load(
         cluster=cluster,
         nodegroup=nodegroup,
         secrets=secrets,
+        secret_fence=secret_fence,
         secrets_store=secrets_store,
         apps=apps,
         examples=examples,

@@ -150,6 +150,15 @@ def test_rendering_fills_every_placeholder(stack):
 def test_render_refuses_bad_arguments():
     with pytest.raises(ValueError) as caught:
         iam_render.render("qa", account_id="12", repository="x", state_key_arn="key")
+    with pytest.raises(ValueError) as bad_stack:
+        iam_render.render(
+            "q a",
+            account_id=ACCOUNT,
+            repository=ORG_REPO,
+            state_key_arn=STATE_KEY,
+            admin_principal_arns=ADMINS,
+            managed_policies_per_role=21,
+        )
     with pytest.raises(ValueError) as bad_admin:
         iam_render.render(
             "dev",
@@ -160,10 +169,15 @@ def test_render_refuses_bad_arguments():
         )
 
     assert str(caught.value) == (
-        "--stack 'qa': must be one of dev, staging, prod; --account-id '12': must be 12 "
+        "--stack 'qa': no stack file Pulumi.qa.yaml; --account-id '12': must be 12 "
         "digits; --repository 'x': must be <org>/<repo>; --state-key-arn 'key': must be a "
         "KMS key ARN; --admin-principal-arn: name at least one IAM role or user of the "
         "people who apply permission changes"
+    )
+    assert str(bad_stack.value) == (
+        "--stack 'q a': must be a stack name (letters, digits, _ . -); "
+        "--managed-policies-per-role 21: must be between 10 (IAM's default quota) and 20 "
+        "(its maximum on request)"
     )
     assert str(bad_admin.value) == (
         "--admin-principal-arn 'arn:aws:iam::123:root': must be an IAM role or user ARN"
@@ -178,10 +192,16 @@ def test_environments_are_those_of_the_workflows():
         for job in yaml.safe_load(path.read_text())["jobs"].values():
             if isinstance(job.get("environment"), str) and "${{" not in job["environment"]:
                 names.add(job["environment"])
-    assert iam_render.ENVIRONMENTS == ENVIRONMENTS
+    assert {stack: iam_render.environment(stack) for stack in STACKS} == ENVIRONMENTS
     assert names == {"dev", "staging", "production"} | {
         f"{e}-preview" for e in ENVIRONMENTS.values()
     }
+
+
+def test_any_stack_gets_the_environment_of_its_name():
+    """A stack beyond the shipped three renders too; its GitHub environment is its name."""
+    assert iam_render.environment("team-a-qa") == "team-a-qa"
+    assert iam_render.environment("prod") == "production"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -261,14 +281,26 @@ def test_roles_of_a_stack_name_only_that_stacks_state_cluster_and_secrets(stack)
         for other in others:
             assert f"eks-secrets-{other}" not in text, name
             assert f"/{other}.json" not in text and f"/{other}/" not in text, name
-    secrets = iam_render.stack_settings(stack)["secrets"]
+    settings = iam_render.stack_settings(stack)
     deploy = rendered(stack)["deploy-policy.json"]
     (reading,) = allowing(deploy, "secretsmanager:GetSecretValue")
-    assert sorted(reading["Resource"]) == sorted(
+    (changing,) = allowing(deploy, "secretsmanager:PutSecretValue")
+    outside = [
         f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:{s['name']}-??????"
-        for s in secrets
-        if s.get("type", "secretsmanager") == "secretsmanager"
+        for s in settings["secrets"]
+        if s["type"] == "secretsmanager" and not s["name"].startswith(settings["prefix"])
+    ]
+    assert settings["prefix"].endswith("/")
+    assert (
+        reading["Resource"]
+        == changing["Resource"]
+        == [
+            f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:{settings['prefix']}*",
+            *outside,
+        ]
     )
+    kept = [s["name"] for s in settings["secrets"] if s["name"] in settings["outside"]]
+    assert len(outside) <= len(kept), "an exact ARN only for a name kept outside the prefix"
     assert "Condition" not in reading, "named, not tagged: a tag could be forged"
 
 
@@ -283,6 +315,8 @@ def test_no_tag_it_then_own_it_pattern(stack):
     names = [
         iam_path(stack),
         settings["cluster"],
+        f"secret:{settings['prefix']}*",
+        f"parameter/{settings['prefix']}*",
         *(f"secret:{x['name']}-" for x in settings["secrets"]),
         *(f"parameter/{x['name'].lstrip('/')}" for x in settings["secrets"]),
     ]
@@ -521,3 +555,256 @@ def test_every_secret_and_parameter_of_the_program_fits_the_deploy_role(stack, r
             name = parameter.inputs["name"].lstrip("/")
             arn = f"arn:aws:ssm:ap-southeast-1:{ACCOUNT}:parameter/{name}"
             assert any(fnmatch.fnmatchcase(arn, p) for p in as_list(put["Resource"])), arn
+
+
+# --- the secret fence: CI's policies keep their size however many secrets ------------------
+
+SECRET_STATEMENTS = (
+    ("deploy-policy.json", "secretsmanager:GetSecretValue"),
+    ("deploy-policy.json", "secretsmanager:PutSecretValue"),
+    ("deploy-policy.json", "secretsmanager:DeleteSecret"),
+    ("preview-policy.json", "secretsmanager:DescribeSecret"),
+)
+PARAMETER_STATEMENTS = (
+    ("deploy-policy.json", "ssm:GetParameter"),
+    ("deploy-policy.json", "ssm:PutParameter"),
+    ("preview-policy.json", "ssm:ListTagsForResource"),
+)
+
+
+def _secret_arn(secret: dict[str, Any]) -> str:
+    """The ARN AWS gives a registered secret or parameter (a secret's random suffix)."""
+    if secret["type"] == "ssmparameter":
+        return f"arn:aws:ssm:ap-southeast-1:{ACCOUNT}:parameter/{secret['name'].lstrip('/')}"
+    return f"arn:aws:secretsmanager:ap-southeast-1:{ACCOUNT}:secret:{secret['name']}-AbCdEf"
+
+
+def _fence_problems(docs: dict[str, Any], secrets: list[dict[str, Any]]) -> list[str]:
+    """Each (secret, statement) where a CI statement on secrets or parameters misses one."""
+    missed = []
+    for secret in secrets:
+        arn = _secret_arn(secret)
+        kind = PARAMETER_STATEMENTS if secret["type"] == "ssmparameter" else SECRET_STATEMENTS
+        for name, action in kind:
+            (statement,) = allowing(docs[name], action)
+            if not any(fnmatch.fnmatchcase(arn, p) for p in as_list(statement["Resource"])):
+                missed.append(f"{secret['name']}: {name} {action}")
+    return missed
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_fence_covers_every_secret_and_parameter_the_program_registers(stack):
+    """Every statement CI's roles use on secrets reaches every secret the stack creates or
+    imports: the `secrets` list's and each example's own (the sidecar's certificate)."""
+    settings = iam_render.stack_settings(stack)
+
+    assert settings["secrets"]
+    assert _fence_problems(rendered(stack), settings["secrets"]) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_fence_reaches_no_secret_of_another_stack_or_team(stack):
+    docs = rendered(stack)
+    prefix = iam_render.stack_settings(stack)["prefix"]
+    strangers = [
+        *({"name": f"eks-secrets-{o}/db", "type": t} for o in STACKS if o != stack for t in
+          ("secretsmanager", "ssmparameter")),
+        {"name": f"{prefix.rstrip('/')}-other/db", "type": "secretsmanager"},
+        {"name": f"/{prefix.rstrip('/')}2/db", "type": "ssmparameter"},
+        {"name": "payroll-db", "type": "secretsmanager"},
+    ]  # fmt: skip
+
+    missed = _fence_problems(docs, strangers)
+
+    assert len(missed) == sum(
+        len(PARAMETER_STATEMENTS if s["type"] == "ssmparameter" else SECRET_STATEMENTS)
+        for s in strangers
+    ), "every statement must miss every stranger"
+
+
+def test_shipped_stacks_fences_do_not_overlap():
+    """Two stacks in one account would each be allowed to change the other's secrets."""
+    assert [p for stack in STACKS for p in iam_render.other_fences(stack)] == []
+
+
+def test_overlapping_fences_are_named():
+    problems = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(iam_render, "fence_of", lambda config, cluster: ("eks-secrets/", []))
+        problems = iam_render.other_fences("dev")
+
+    assert (
+        "secretNamePrefix 'eks-secrets/' of stack 'dev' overlaps 'eks-secrets/' of stack 'prod': "
+        "give each stack a prefix that is not the start of another's"
+    ) in problems
+
+
+@pytest.fixture(scope="module")
+def scaled() -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+    """dev with 10 and with 250 apps (one or two secrets each, under the prefix), run under
+    the mocks once each: (stack settings, rendered documents)."""
+    from tools.scale import config_with_apps
+
+    found = {}
+    for count in (10, 250):
+        settings = iam_render.stack_settings("dev", config_with_apps(count))
+        docs = iam_render.render(
+            "dev",
+            account_id=ACCOUNT,
+            repository=ORG_REPO,
+            state_key_arn=STATE_KEY,
+            admin_principal_arns=ADMINS,
+            settings=settings,
+        )
+        found[count] = (settings, docs)
+    return found
+
+
+def test_a_250_app_stack_renders_ci_policies_within_iams_limits(scaled):
+    settings, docs = scaled[250]
+
+    assert len(settings["secrets"]) >= 250 + 125
+    assert {s["type"] for s in settings["secrets"]} == {"secretsmanager", "ssmparameter"}
+    assert iam_render.limit_problems(docs) == []
+    for name in CI_POLICIES:
+        assert all(iam_render.size(p) <= 6144 for p in iam_render.split(docs[name]))
+    assert _fence_problems(docs, settings["secrets"]) == []
+
+
+def test_ci_policy_size_does_not_grow_from_10_to_250_apps(scaled):
+    (few_settings, few), (many_settings, many) = scaled[10], scaled[250]
+
+    assert len(many_settings["secrets"]) > 20 * len(few_settings["secrets"])
+    assert {n: iam_render.size(d) for n, d in many.items()} == {
+        n: iam_render.size(d) for n, d in few.items()
+    }
+
+
+def _oversized_settings() -> dict[str, Any]:
+    """dev's fence with 20 secrets kept outside it by names of 300 characters: each is an
+    exact ARN in the statements on secrets, too many characters for one managed policy."""
+    names = [f"legacy-{index:02d}-{'x' * 290}" for index in range(20)]
+    return {
+        "cluster": "eks-secrets-dev",
+        "prefix": "eks-secrets-dev/",
+        "outside": names,
+        "secrets": [{"name": n, "type": "secretsmanager"} for n in names],
+    }
+
+
+def test_render_refuses_a_statement_over_the_managed_policy_limit_naming_it_and_the_fix():
+    with pytest.raises(iam_render.PolicyLimitError) as caught:
+        iam_render.render(
+            "dev",
+            account_id=ACCOUNT,
+            repository=ORG_REPO,
+            state_key_arn=STATE_KEY,
+            admin_principal_arns=ADMINS,
+            settings=_oversized_settings(),
+        )
+
+    problems = str(caught.value).split("\n")
+    fix = (
+        "IAM allows 6144 (IAM and AWS STS quotas, "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). Fix: "
+        "name the stack's secrets under its secretNamePrefix and list fewer or shorter names "
+        "in secretNamesOutsidePrefix (each is one more exact ARN here)"
+    )
+    found = {re.sub(r"is \d+ characters", "is N characters", p) for p in problems}
+    assert found == {
+        f"{name}: statement {sid!r} (21 resources) is N characters as a managed policy of its "
+        f"own; {fix}"
+        for name, sid in (
+            ("deploy-policy.json", "ReadTheStacksSecretsMetadata"),
+            ("deploy-policy.json", "ManageOnlyTheStacksSecrets"),
+            ("preview-policy.json", "ReadTheStacksSecretsMetadata"),
+        )
+    }
+
+
+def test_render_py_exits_2_with_the_message_and_writes_nothing_over_a_limit(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(iam_render, "stack_settings", lambda stack, config: _oversized_settings())
+    code = iam_render.main(
+        [
+            "--stack", "dev", "--account-id", ACCOUNT, "--repository", ORG_REPO,
+            "--state-key-arn", STATE_KEY, "--admin-principal-arn", ADMINS[0],
+            "--out", str(tmp_path / "out"),
+        ]
+    )  # fmt: skip
+
+    assert code == 2
+    assert "statement 'ManageOnlyTheStacksSecrets' (21 resources)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_role_quota_and_trust_policy_limits_are_refused_with_the_fix():
+    docs = rendered("dev")
+    big = {"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": ["x" * 5000]}
+    docs[ADMIN_POLICY]["Statement"] += [{**big, "Sid": f"Big{i}"} for i in range(10)]
+    principals = [f"arn:aws:iam::{ACCOUNT}:role/admins-{i:03d}" for i in range(60)]
+    docs["permissions-admin-trust-policy.json"]["Statement"][0]["Principal"] = {"AWS": principals}
+
+    problems = iam_render.limit_problems(docs)
+    raised = iam_render.limit_problems(docs, managed_policies_per_role=20)
+
+    assert [p.split(":")[0] for p in problems] == [
+        "permissions-admin-trust-policy.json",
+        "role permissions-admin",
+    ]
+    assert problems[1].startswith(
+        "role permissions-admin: needs 13 managed policies (deploy-policy.json, "
+        "permissions-admin-policy.json); a role takes 10"
+    )
+    assert "Fix: ask for the quota increase and pass --managed-policies-per-role" in problems[1]
+    assert "a role's trust policy holds 2048" in problems[0]
+    assert [p.split(":")[0] for p in raised] == ["permissions-admin-trust-policy.json"]
+
+
+def test_render_py_never_asserts():
+    """Under `python -O` an assert vanishes and a render would go on to write policies IAM
+    rejects: every limit is a refusal, never an assert."""
+    import ast
+
+    tree = ast.parse((IAM_DIR / "render.py").read_text())
+
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+
+
+def test_referenced_secrets_are_never_called_so_ci_gets_no_access_to_them():
+    """A secret or parameter referenced by existingArn (no import) is only passed on, to the
+    reading workload's policy and SecretProviderClass: no resource, no invoke, so neither
+    `pulumi preview` nor `up` asks AWS about it, and CI's policies do not name it."""
+    from tests.stacks.configs import raw_config, stack_apps, stack_secrets
+    from tools.pulumi_mocks import run_program
+
+    secret = f"arn:aws:secretsmanager:ap-southeast-1:{ACCOUNT}:secret:shared/db-AbCdEf"
+    parameter = f"arn:aws:ssm:ap-southeast-1:{ACCOUNT}:parameter/shared/url"
+    config = raw_config(
+        secrets=[
+            *stack_secrets(),
+            {"name": "shared/db", "existingArn": secret},
+            {"name": "/shared/url", "type": "ssmparameter", "existingArn": parameter},
+        ],
+        apps=[*stack_apps(), {"name": "team-ref", "secrets": ["shared/db", "/shared/url"]}],
+    )
+    recorder = run_program("dev", config)
+    docs = iam_render.render(
+        "dev",
+        account_id=ACCOUNT,
+        repository=ORG_REPO,
+        state_key_arn=STATE_KEY,
+        admin_principal_arns=ADMINS,
+        config=config,
+    )
+
+    read_policy = recorder.named("team-ref-secrets-read-policy").inputs["policy"]
+    assert secret in read_policy and parameter in read_policy, "the workload reads them"
+    assert [
+        i.token for i in recorder.invokes if i.token.startswith(("aws:secretsm", "aws:ssm"))
+    ] == []
+    names = [r.inputs.get("name") for r in recorder.resources]
+    assert "shared/db" not in names and "/shared/url" not in names
+    text = json.dumps({n: docs[n] for n in CI_POLICIES})
+    assert "shared/db" not in text and "shared/url" not in text

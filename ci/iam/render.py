@@ -10,12 +10,15 @@ applies the changes CI may not (ci/plan_gate.py).
         --out build/iam/prod
 
 Names, not tags, fence what a stack's roles may change wherever a tag could be forged: the
-cluster name comes from Pulumi.<stack>.yaml; the secrets and parameters are every one the
-program registers for that stack (run offline under the project's mocks, so a secret an
-example generates for itself, such as the sidecar's certificate, is fenced in too) plus
-those the stack file references by ARN; roles and policies live under the path
-/eks-secrets-platform/<stack>/. Run it again, and update the roles, after adding a secret
-or an app to a stack. Needs the project's .venv.
+cluster name comes from Pulumi.<stack>.yaml; the secrets and parameters are fenced by the
+stack's secretNamePrefix (`secret:<prefix>*`, `parameter/<prefix>*`) plus the exact ARNs of
+the few it keeps outside that prefix (secretNamesOutsidePrefix), so the policies keep their
+size however many secrets and apps the stack has, and adding one needs no new render. The
+program is still run offline under the project's mocks: every secret and parameter it
+registers (an example's own too, such as the sidecar's certificate) must be inside the
+fence, or nothing is rendered. Roles and policies live under the path
+/eks-secrets-platform/<stack>/. Over any IAM size quota, it refuses (exit 2) naming the
+document, the statement, the size and the fix. Needs the project's .venv.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 IAM_DIR = Path(__file__).resolve().parent
 PROJECT = "eks-secrets-platform"
-# The GitHub environment of each stack's deploy jobs; its previews run in `<env>-preview`.
-ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
+# The GitHub environment of a stack's deploy jobs is the stack's name, but for these; its
+# previews run in `<environment>-preview`.
+ENVIRONMENT_NAMES = {"prod": "production"}
+# A Pulumi stack name (letters, digits, _ . -); also the IAM path and the GitHub environment.
+STACK = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 TEMPLATES = {
     "deploy-trust-policy.json": "github-oidc-deploy-trust-policy.json",
     "preview-trust-policy.json": "github-oidc-preview-trust-policy.json",
@@ -55,19 +62,28 @@ ROLES = {
     ),
 }
 CI_ROLES = ("deploy", "preview")
-LISTS = (
-    "<SECRET_ARNS>",
-    "<READ_SECRET_ARNS>",
-    "<PARAMETER_ARNS>",
-    "<READ_PARAMETER_ARNS>",
-    "<ADMIN_PRINCIPAL_ARNS>",
-)
+LISTS = ("<SECRET_ARNS>", "<PARAMETER_ARNS>", "<ADMIN_PRINCIPAL_ARNS>")
 ACCOUNT_ID = re.compile(r"\d{12}")
 REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
-# A customer managed policy holds at most 6,144 characters without whitespace (IAM quotas);
-# a role's inline policies together only 10,240, too little for the deploy role.
+# IAM quotas ("IAM and AWS STS quotas", IAM User Guide): a customer managed policy holds at
+# most 6,144 characters without whitespace; a role's trust policy 2,048 by default (4,096 on
+# request); a role takes 10 managed policies by default, 20 at most on request. A role's
+# inline policies together hold only 10,240, too little for the deploy role.
 MANAGED_POLICY_LIMIT = 6144
+TRUST_POLICY_LIMIT = 2048
+MANAGED_POLICIES_PER_ROLE = 10
+MANAGED_POLICIES_PER_ROLE_MAX = 20
+QUOTAS_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+
+
+class PolicyLimitError(ValueError):
+    """A rendered document over one of IAM's quotas: what to create could not be created."""
+
+
+def environment(stack: str) -> str:
+    """The GitHub environment of the stack's deploy jobs."""
+    return ENVIRONMENT_NAMES.get(stack, stack)
 
 
 def program_secrets(stack: str, config: dict[str, str]) -> list[dict[str, Any]]:
@@ -97,40 +113,107 @@ def _project_importable() -> None:
         sys.path.insert(0, str(ROOT))
 
 
-def stack_settings(stack: str) -> dict[str, Any]:
-    """The cluster name, and the secrets and parameters: the program's, and those the stack
-    file references by ARN (read, never written)."""
+def stack_settings(stack: str, config: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The cluster name, the secret fence (prefix and the names kept outside it) and every
+    secret and parameter the program registers (created or imported), each inside the fence.
+    Referenced secrets (existingArn without import) are not among them: the program only
+    passes their ARNs on (to workload policies and SecretProviderClasses), so neither
+    `pulumi preview` nor `up` calls Secrets Manager or SSM about them, and CI needs no access.
+    """
     _project_importable()
     from tools.pulumi_mocks import stack_config
 
-    config = stack_config(stack)
+    if config is None:
+        try:
+            config = stack_config(stack)
+        except FileNotFoundError as err:
+            raise ValueError(f"--stack {stack!r}: {err}") from None
+    config = dict(config)
     listed = yaml.safe_load(config.get(f"{PROJECT}:secrets") or "[]") or []
-    referenced = [s for s in listed if s.get("existingArn") and not s.get("import")]
     imported = {s["name"]: s["existingArn"] for s in listed if s.get("import")}
+    cluster = config.get(f"{PROJECT}:clusterName") or f"eks-secrets-{stack}"
+    prefix, outside = fence_of(config, cluster)
     owned = [
         {**s, "existingArn": imported[s["name"]], "import": True} if s["name"] in imported else s
         for s in program_secrets(stack, config)
     ]
-    return {
-        "cluster": config.get(f"{PROJECT}:clusterName") or f"eks-secrets-{stack}",
-        "secrets": [*owned, *referenced],
+    # The program refuses a config whose secrets leave the fence (stacks/config/secrets.py);
+    # this only keeps a render from ever granting less than the program needs.
+    for item in owned:
+        if not (_within(item, prefix) or item["name"] in outside):
+            raise ValueError(
+                f"{item['type']} {item['name']!r} of stack {stack!r} is outside its secret "
+                f"fence ({prefix!r} and secretNamesOutsidePrefix)"
+            )
+    return {"cluster": cluster, "prefix": prefix, "outside": outside, "secrets": owned}
+
+
+def fence_of(config: Mapping[str, str], cluster: str) -> tuple[str, list[str]]:
+    """secretNamePrefix (empty: `<cluster>/`) and secretNamesOutsidePrefix of a raw config."""
+    prefix = config.get(f"{PROJECT}:secretNamePrefix") or f"{cluster}/"
+    return prefix, list(json.loads(config.get(f"{PROJECT}:secretNamesOutsidePrefix") or "[]"))
+
+
+def _within(item: Mapping[str, Any], prefix: str) -> bool:
+    name = str(item["name"])
+    return (name.lstrip("/") if item.get("type") == "ssmparameter" else name).startswith(prefix)
+
+
+def other_fences(stack: str) -> list[str]:
+    """Problems where this stack's fence meets that of another stack file of this project:
+    two stacks in one account would each be allowed to change the other's secrets."""
+    _project_importable()
+    from tools.pulumi_mocks import stack_config
+
+    def fence(name: str) -> tuple[str, list[str]]:
+        config = stack_config(name)
+        return fence_of(config, config.get(f"{PROJECT}:clusterName") or f"eks-secrets-{name}")
+
+    if not (ROOT / f"Pulumi.{stack}.yaml").exists():
+        return []
+    prefix, outside = fence(stack)
+    problems = []
+    for path in sorted(ROOT.glob("Pulumi.*.yaml")):
+        other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if other == stack:
+            continue
+        their_prefix, their_outside = fence(other)
+        if prefix.startswith(their_prefix) or their_prefix.startswith(prefix):
+            problems.append(
+                f"secretNamePrefix {prefix!r} of stack {stack!r} overlaps {their_prefix!r} of "
+                f"stack {other!r}: give each stack a prefix that is not the start of another's"
+            )
+        for name in sorted(set(outside) & set(their_outside)):
+            problems.append(
+                f"secretNamesOutsidePrefix {name!r} is listed by both {stack!r} and {other!r}"
+            )
+        for name in outside:
+            if name.lstrip("/").startswith(their_prefix):
+                problems.append(
+                    f"secretNamesOutsidePrefix {name!r} of stack {stack!r} is under the "
+                    f"secretNamePrefix {their_prefix!r} of stack {other!r}"
+                )
+    return problems
+
+
+def _arns(settings: Mapping[str, Any], account_id: str) -> dict[str, list[str]]:
+    """The prefix wildcards, then the exact ARN of each secret or parameter kept outside the
+    prefix (an imported one by its existingArn)."""
+    prefix = settings["prefix"]
+    found: dict[str, list[str]] = {
+        "<SECRET_ARNS>": [f"arn:aws:secretsmanager:*:{account_id}:secret:{prefix}*"],
+        "<PARAMETER_ARNS>": [f"arn:aws:ssm:*:{account_id}:parameter/{prefix}*"],
     }
-
-
-def _arns(secrets: list[dict[str, Any]], account_id: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {name: [] for name in LISTS}
-    for item in secrets:
+    for item in settings["secrets"]:
+        if _within(item, prefix):
+            continue
         name, existing = str(item["name"]), str(item.get("existingArn") or "")
-        owned = not existing or bool(item.get("import"))
         if item.get("type", "secretsmanager") == "ssmparameter":
             arn = existing or f"arn:aws:ssm:*:{account_id}:parameter/{name.lstrip('/')}"
-            kind = "PARAMETER"
+            found["<PARAMETER_ARNS>"].append(arn)
         else:
             arn = existing or f"arn:aws:secretsmanager:*:{account_id}:secret:{name}-??????"
-            kind = "SECRET"
-        found[f"<READ_{kind}_ARNS>"].append(arn)
-        if owned:
-            found[f"<{kind}_ARNS>"].append(arn)
+            found["<SECRET_ARNS>"].append(arn)
     return found
 
 
@@ -161,12 +244,26 @@ def render(
     state_key_arn: str,
     admin_principal_arns: tuple[str, ...] | list[str] = (),
     state_bucket: str = "",
+    config: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    managed_policies_per_role: int = MANAGED_POLICIES_PER_ROLE,
 ) -> dict[str, dict[str, Any]]:
-    """File name -> policy document, every placeholder filled. A statement left with no
-    resource (a stack without SSM parameters) is dropped."""
+    """File name -> policy document, every placeholder filled. `config` replaces the stack
+    file's (as `tools.pulumi_mocks.stack_config` gives it); `settings`, what
+    `stack_settings(stack, config)` returned, saves running the program again. Raises
+    ValueError on a bad argument, PolicyLimitError when a document would exceed an IAM
+    quota."""
     problems = []
-    if stack not in ENVIRONMENTS:
-        problems.append(f"--stack {stack!r}: must be one of {', '.join(ENVIRONMENTS)}")
+    if not STACK.fullmatch(stack):
+        problems.append(f"--stack {stack!r}: must be a stack name (letters, digits, _ . -)")
+    elif config is None and settings is None and not (ROOT / f"Pulumi.{stack}.yaml").exists():
+        problems.append(f"--stack {stack!r}: no stack file Pulumi.{stack}.yaml")
+    if not MANAGED_POLICIES_PER_ROLE <= managed_policies_per_role <= MANAGED_POLICIES_PER_ROLE_MAX:
+        problems.append(
+            f"--managed-policies-per-role {managed_policies_per_role}: must be between "
+            f"{MANAGED_POLICIES_PER_ROLE} (IAM's default quota) and "
+            f"{MANAGED_POLICIES_PER_ROLE_MAX} (its maximum on request)"
+        )
     if not ACCOUNT_ID.fullmatch(account_id):
         problems.append(f"--account-id {account_id!r}: must be 12 digits")
     if not REPOSITORY.fullmatch(repository):
@@ -184,22 +281,25 @@ def render(
     for arn in admin_principal_arns:
         if not IAM_PRINCIPAL_ARN.fullmatch(arn):
             problems.append(f"--admin-principal-arn {arn!r}: must be an IAM role or user ARN")
+    if config is None and settings is None and not problems:
+        problems += other_fences(stack)
     if problems:
         raise ValueError("; ".join(problems))
-    settings = stack_settings(stack)
+    if settings is None:
+        settings = stack_settings(stack, config)
     org, repo = repository.split("/")
     values = {
         "<ACCOUNT_ID>": account_id,
         "<ORG>": org,
         "<REPO>": repo,
-        "<ENVIRONMENT>": ENVIRONMENTS[stack],
+        "<ENVIRONMENT>": environment(stack),
         "<STACK>": stack,
         "<CLUSTER>": settings["cluster"],
         "<STATE_BUCKET>": state_bucket or f"{account_id}-{PROJECT}-pulumi-state",
         "<STATE_KEY_ARN>": state_key_arn,
     }
     lists = {
-        **_arns(settings["secrets"], account_id),
+        **_arns(settings, account_id),
         "<ADMIN_PRINCIPAL_ARNS>": list(admin_principal_arns),
     }
     rendered = {}
@@ -209,6 +309,7 @@ def render(
             s for s in document["Statement"] if "Resource" not in s or s["Resource"] != []
         ]
         rendered[out] = document
+    check_limits(rendered, managed_policies_per_role)
     return rendered
 
 
@@ -219,7 +320,8 @@ def size(document: dict[str, Any]) -> int:
 
 def split(document: dict[str, Any], limit: int = MANAGED_POLICY_LIMIT) -> list[dict[str, Any]]:
     """The document as managed policies of at most `limit` characters, statements in order.
-    Allows and Denies mean the same spread over several policies of one role."""
+    Allows and Denies mean the same spread over several policies of one role. Raises
+    PolicyLimitError when one statement alone is over the limit."""
     parts: list[dict[str, Any]] = []
     for statement in document["Statement"]:
         if (
@@ -229,13 +331,88 @@ def split(document: dict[str, Any], limit: int = MANAGED_POLICY_LIMIT) -> list[d
             parts[-1]["Statement"].append(statement)
         else:
             parts.append({"Version": document["Version"], "Statement": [statement]})
-    assert all(size(p) <= limit for p in parts), "one statement exceeds a managed policy"
+    for part in parts:
+        if size(part) > limit:
+            raise PolicyLimitError(_oversized("policy", part["Statement"][0], size(part), limit))
     return parts
+
+
+def _oversized(name: str, statement: dict[str, Any], chars: int, limit: int) -> str:
+    resources = statement.get("Resource", [])
+    resources = [resources] if isinstance(resources, str) else resources
+    fenced = [r for r in resources if ":secretsmanager:" in r or ":ssm:" in r]
+    fix = (
+        "name the stack's secrets under its secretNamePrefix and list fewer or shorter names "
+        "in secretNamesOutsidePrefix (each is one more exact ARN here)"
+        if fenced
+        else f"split the statement in ci/iam/{TEMPLATES.get(name, name)}"
+    )
+    return (
+        f"{name}: statement {statement.get('Sid', '?')!r} ({len(resources)} resources) is "
+        f"{chars} characters as a managed policy of its own; IAM allows {limit} (IAM and AWS "
+        f"STS quotas, {QUOTAS_PAGE}). Fix: {fix}"
+    )
+
+
+def limit_problems(
+    documents: Mapping[str, dict[str, Any]],
+    managed_policies_per_role: int = MANAGED_POLICIES_PER_ROLE,
+) -> list[str]:
+    """Every IAM quota the rendered documents would break, each with its document, statement,
+    size and fix: a trust policy's length, a statement too big for any managed policy, and
+    the managed policies each role would need."""
+    problems = []
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for name, document in documents.items():
+        if "trust" in name:
+            if size(document) > TRUST_POLICY_LIMIT:
+                problems.append(
+                    f"{name}: {size(document)} characters; a role's trust policy holds "
+                    f"{TRUST_POLICY_LIMIT} (IAM and AWS STS quotas, {QUOTAS_PAGE}; 4,096 on "
+                    "request). Fix: name fewer --admin-principal-arn (a role the people share)"
+                )
+            continue
+        version = document["Version"]
+        wrapped = [{"Version": version, "Statement": [s]} for s in document["Statement"]]
+        too_big = [
+            _oversized(name, w["Statement"][0], size(w), MANAGED_POLICY_LIMIT)
+            for w in wrapped
+            if size(w) > MANAGED_POLICY_LIMIT
+        ]
+        problems += too_big
+        if not too_big:
+            parts[name] = split(document)
+    for role, (_, names) in ROLES.items():
+        if not all(n in parts for n in names):
+            continue
+        count = sum(len(parts[n]) for n in names)
+        if count > managed_policies_per_role:
+            problems.append(
+                f"role {role}: needs {count} managed policies ({', '.join(names)}); a role takes "
+                f"{managed_policies_per_role} (IAM and AWS STS quotas, {QUOTAS_PAGE}: 10 by "
+                f"default, {MANAGED_POLICIES_PER_ROLE_MAX} on request). Fix: ask for the quota "
+                "increase and pass --managed-policies-per-role, or shorten the templates"
+            )
+    return problems
+
+
+def check_limits(
+    documents: Mapping[str, dict[str, Any]],
+    managed_policies_per_role: int = MANAGED_POLICIES_PER_ROLE,
+) -> None:
+    """Raises PolicyLimitError listing limit_problems, one a line, if any."""
+    if problems := limit_problems(documents, managed_policies_per_role):
+        raise PolicyLimitError("\n".join(problems))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--stack", required=True, choices=sorted(ENVIRONMENTS))
+    parser.add_argument(
+        "--stack",
+        required=True,
+        help="a stack with a Pulumi.<stack>.yaml; its GitHub environment is its name "
+        f"(but {', '.join(f'{k}: {v}' for k, v in ENVIRONMENT_NAMES.items())})",
+    )
     parser.add_argument("--account-id", required=True)
     parser.add_argument("--repository", required=True, help="<org>/<repo> on GitHub")
     parser.add_argument("--state-key-arn", required=True, help="the stack's awskms key")
@@ -249,6 +426,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state-bucket", default="", help=f"default <account>-{PROJECT}-pulumi-state"
     )
+    parser.add_argument(
+        "--managed-policies-per-role",
+        type=int,
+        default=MANAGED_POLICIES_PER_ROLE,
+        help=f"the account's quota (IAM default {MANAGED_POLICIES_PER_ROLE}, at most "
+        f"{MANAGED_POLICIES_PER_ROLE_MAX})",
+    )
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     try:
@@ -259,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             state_key_arn=args.state_key_arn,
             admin_principal_arns=args.admin_principal_arn,
             state_bucket=args.state_bucket,
+            managed_policies_per_role=args.managed_policies_per_role,
         )
     except ValueError as err:
         print(err, file=sys.stderr)

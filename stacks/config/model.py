@@ -177,6 +177,24 @@ def secret_spec(
 
 
 @dataclass(frozen=True)
+class SecretFence:
+    """The names this stack's secrets and parameters may have: CI's IAM policies allow
+    changes under `prefix` plus the few names listed outside it (ci/iam/render.py), so the
+    policies do not grow with the number of secrets."""
+
+    prefix: str
+    """Ends with `/`; a parameter's name is compared without its leading `/`."""
+    outside: tuple[str, ...]
+    """Existing secrets kept under their names (secretNamesOutsidePrefix)."""
+
+    def covers(self, name: str, *, parameter: bool = False) -> bool:
+        return self.within(name, parameter=parameter) or name in self.outside
+
+    def within(self, name: str, *, parameter: bool = False) -> bool:
+        return (name.lstrip("/") if parameter else name).startswith(self.prefix)
+
+
+@dataclass(frozen=True)
 class SecretsStoreSettings:
     enable_sync_secret: bool
     """Installs the driver's RBAC to sync mounted secrets into Kubernetes Secrets."""
@@ -243,6 +261,11 @@ class ExampleSettings(Protocol):
 
     def reads(self) -> list[SecretRead]: ...
 
+    def created_secrets(self, prefix: str) -> list[tuple[str, str]]:
+        """The Secrets Manager secrets it creates for itself when enabled, each with the key
+        that names it: they must fit the stack's secret fence too."""
+        ...
+
 
 @dataclass(frozen=True)
 class StackConfig:
@@ -253,6 +276,7 @@ class StackConfig:
     cluster: ClusterSettings
     nodegroup: NodeGroupSettings
     secrets: tuple[SecretSpec, ...]
+    secret_fence: SecretFence
     secrets_store: SecretsStoreSettings
     apps: tuple[AppSettings, ...]
     examples: Mapping[str, Any]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 from components.modes import SecretType
 from components.secrets import SSM_PARAMETER_NAME
 from stacks.config import rules
-from stacks.config.model import JmesPathEntry, SecretSpec, SecretsStoreSettings
+from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec, SecretsStoreSettings
 from stacks.config.reader import ConfigReader, Fields
 
 SECRET_FIELDS = (
@@ -304,3 +305,108 @@ def check_rotation(
                 store.rotation_poll_interval,
                 f"must be shorter than the rotation period of secret {spec.name!r}",
             )
+
+
+# Characters valid in both a Secrets Manager secret name (CreateSecret `Name`: letters,
+# digits and /_+=.@-) and an SSM parameter name (PutParameter `Name`: letters, digits and
+# _.-/), in `/`-separated non-empty levels, ending with `/`: "a/" and "a-b/" never overlap,
+# as "a" and "a-b" would.
+SECRET_NAME_PREFIX = re.compile(r"(?:[A-Za-z0-9_.-]+/)+")
+SECRET_NAME_PREFIX_MAX = 256
+"""Half of a Secrets Manager name's 512 characters (CreateSecret `Name` length
+constraint), so every secret keeps room for its own name after the prefix."""
+OUTSIDE_PREFIX_MAX = 20
+"""Each name outside the prefix is one more exact ARN in two statements of each CI policy:
+20 keep them far below IAM's 6,144-character managed-policy limit for names of usual length
+(ci/iam/render.py refuses, naming the statement, whatever the names)."""
+
+
+def parse_secret_fence(r: ConfigReader, cluster_name: str) -> SecretFence:
+    """secretNamePrefix (empty: `<clusterName>/`) and the names kept outside it."""
+    given = r.raw("secretNamePrefix") or ""
+    prefix = given or f"{cluster_name}/"
+    if len(prefix) > SECRET_NAME_PREFIX_MAX or not SECRET_NAME_PREFIX.fullmatch(prefix):
+        derived = "" if given else f" (from clusterName: {prefix!r})"
+        r.fail(
+            "secretNamePrefix",
+            given,
+            f"must be at most {SECRET_NAME_PREFIX_MAX} letters, digits, _ . - or / (valid in "
+            "both Secrets Manager and SSM parameter names), in non-empty levels ending with "
+            f"/, e.g. {cluster_name or 'my-stack'}/, so two stacks' prefixes never overlap"
+            f"{derived}",
+        )
+    names = r.string_list("secretNamesOutsidePrefix")
+    key = r.key("secretNamesOutsidePrefix")
+    if len(names) > OUTSIDE_PREFIX_MAX:
+        r.problems.append(
+            f"{key} lists {len(names)} names: at most {OUTSIDE_PREFIX_MAX}, so CI's IAM "
+            "policies stay within IAM's managed-policy size limit; name new secrets under "
+            f"secretNamePrefix {prefix!r}"
+        )
+    outside: list[str] = []
+    for index, name in enumerate(names):
+        where = f"{key}[{index}] = {name!r}"
+        if not (rules.SECRET_NAME.fullmatch(name) or SSM_PARAMETER_NAME.fullmatch(name)):
+            r.problems.append(f"{where}: must be a Secrets Manager secret or SSM parameter name")
+        elif name in outside:
+            r.problems.append(f"{where}: is listed twice")
+        elif name.lstrip("/").startswith(prefix):
+            r.problems.append(f"{where}: is already under secretNamePrefix {prefix!r}; remove it")
+        else:
+            outside.append(name)
+    return SecretFence(prefix=prefix, outside=tuple(outside))
+
+
+def _secret_keys(r: ConfigReader) -> dict[str, str]:
+    """Each `secrets` entry's name -> its key (`secrets[3].name`), for messages."""
+    return {
+        str(item.get("name")): f"secrets[{index}].name"
+        for index, item in enumerate(r.yaml_list("secrets"))
+    }
+
+
+def check_secret_fence(
+    r: ConfigReader,
+    fence: SecretFence,
+    secrets: tuple[SecretSpec, ...],
+    example_secrets: list[tuple[str, str]],
+) -> None:
+    """Every secret or parameter the stack creates or imports is named under the prefix or
+    kept outside it by name; every name kept outside is one of them. `example_secrets` are
+    the (name, key) of the secrets enabled examples create for themselves."""
+    owned: list[tuple[str, bool, str]] = [
+        (s.name, s.is_parameter, "") for s in secrets if s.is_owned
+    ]
+    owned += [(name, False, key) for name, key in example_secrets]
+    keys: dict[str, str] | None = None
+    for name, parameter, key in owned:
+        if fence.covers(name, parameter=parameter):
+            continue
+        if not key:
+            keys = keys if keys is not None else _secret_keys(r)
+            key = keys.get(name, "secrets")
+        r.fail(
+            key,
+            name,
+            f"must start with secretNamePrefix {fence.prefix!r}: CI's IAM policies fence this "
+            "stack's secrets and parameters by that prefix (ci/iam/README.md). To keep an "
+            "existing secret under its name, list it in secretNamesOutsidePrefix: a Secrets "
+            "Manager name cannot change in place, and a renamed secret is a new one whose "
+            "readers and rotation start over",
+        )
+    created = {name for name, _, _ in owned}
+    referenced = {s.name for s in secrets if not s.is_owned}
+    listed = json.loads(r.raw("secretNamesOutsidePrefix") or "[]") if fence.outside else []
+    for name in fence.outside:
+        if name in created:
+            continue
+        why = (
+            "is referenced by existingArn, never written by this stack, so CI needs no access to it"
+            if name in referenced
+            else "is not a secret or parameter this stack creates or imports (a stale entry "
+            "would keep CI's access to it)"
+        )
+        r.problems.append(
+            f"{r.key('secretNamesOutsidePrefix')}[{listed.index(name)}] = {name!r}: {why}; "
+            "remove it"
+        )

@@ -31,6 +31,9 @@ class Settings:
     def reads(self) -> list[SecretRead]:
         return []
 
+    def created_secrets(self, prefix: str) -> list[tuple[str, str]]:
+        return []
+
 
 def parse(r: ConfigReader, secrets: tuple[SecretSpec, ...]) -> Settings:
     source = r.choice("initContainerSource", InitContainerSource)

@@ -42,6 +42,9 @@ class Settings:
             )
         ]
 
+    def created_secrets(self, prefix: str) -> list[tuple[str, str]]:
+        return []
+
 
 def parse(r: ConfigReader, secrets: tuple[SecretSpec, ...]) -> Settings:
     settings = Settings(

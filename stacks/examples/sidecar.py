@@ -18,8 +18,10 @@ from stacks.examples import Deployed
 from stacks.platform import Platform, root_alias, root_urn
 
 NAME = "sidecar"
-TLS_SECRET_SUFFIX = "-sidecar-example-tls"
-"""The certificate secret is named `<clusterName>-sidecar-example-tls`."""
+TLS_SECRET_NAME = "sidecar-example-tls"
+"""The certificate secret is named `<secretNamePrefix>sidecar-example-tls` unless
+sidecarTlsSecretName names it (stacks made before the fence keep `<cluster>-sidecar-example-tls`
+that way)."""
 FORMER_PARENT = ("eksplatform:workloads:SidecarExample", NAME)
 """The component that held the certificate and the identity before this unit did."""
 
@@ -31,6 +33,14 @@ class Settings:
     tls_hostname: str
     service_type: ServiceType
     load_balancer_scheme: LoadBalancerScheme
+    tls_secret_name: str
+    """Empty means `<secretNamePrefix>sidecar-example-tls`."""
+
+    def secret_name(self, prefix: str) -> str:
+        return self.tls_secret_name or f"{prefix}{TLS_SECRET_NAME}"
+
+    def created_secrets(self, prefix: str) -> list[tuple[str, str]]:
+        return [(self.secret_name(prefix), "sidecarTlsSecretName")] if self.enabled else []
 
     def namespaces(self) -> list[tuple[str, str]]:
         return [(self.namespace, "sidecarNamespace")]
@@ -46,7 +56,14 @@ def parse(r: ConfigReader, secrets: tuple[SecretSpec, ...]) -> Settings:
         tls_hostname=r.string("sidecarTlsHostname", check=lambda v: rules.hostname(v, 64)),
         service_type=r.choice("sidecarServiceType", ServiceType),
         load_balancer_scheme=r.choice("sidecarLoadBalancerScheme", LoadBalancerScheme),
+        tls_secret_name=r.string("sidecarTlsSecretName", check=_secret_name),
     )
+
+
+def _secret_name(name: str) -> str | None:
+    if rules.SECRET_NAME.fullmatch(name):
+        return None
+    return "must be 1-512 letters, digits or /_+=.@- (a Secrets Manager secret name)"
 
 
 def deploy(platform: Platform, settings: Settings) -> Deployed:
@@ -55,7 +72,7 @@ def deploy(platform: Platform, settings: Settings) -> Deployed:
     certificate = OwnedSecret(
         f"{NAME}-tls-secret",
         secret_spec(
-            f"{stack.cluster.name}{TLS_SECRET_SUFFIX}",
+            settings.secret_name(stack.secret_fence.prefix),
             description=(
                 f"TLS certificate and key of the sidecar example ({settings.tls_hostname})"
             ),

@@ -32,6 +32,13 @@ def stack_apps(stack: str = "dev") -> list[dict[str, Any]]:
     return yaml.safe_load(stack_config(stack)[key("apps")])
 
 
+def outside_prefix(*names: str, stack: str = "dev") -> dict[str, str]:
+    """secretNamesOutsidePrefix override: the stack file's names plus `names`, the secrets a
+    test adds and keeps outside the stack's secretNamePrefix (as an existing secret would)."""
+    listed = json.loads(stack_config(stack)[key("secretNamesOutsidePrefix")])
+    return {key("secretNamesOutsidePrefix"): json.dumps([*listed, *names])}
+
+
 def raw_config(
     overrides: dict[str, Any] | None = None,
     *,

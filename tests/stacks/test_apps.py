@@ -18,20 +18,20 @@ NS = PROJECT
 PAYMENTS = """\
     - name: payments
       identity: pod-identity
-      secrets: [payments-db]
+      secrets: [eks-secrets-dev/payments-db]
       egress:
         - {name: to-db, podLabels: {app: payments}, ports: [5432], cidr: 10.40.0.0/16}
       quota: {pods: 4, limitsMemory: 1Gi}
     - name: ledger
-      secrets: [/ledger/db-url]
+      secrets: [/eks-secrets-dev/ledger/db-url]
 """
 PAYMENTS_SECRET = """\
-    - name: payments-db
+    - name: eks-secrets-dev/payments-db
       description: Database credentials of the payments team
       namespace: payments
       jmesPath:
         - {path: url, objectAlias: db-url}
-    - name: /ledger/db-url
+    - name: /eks-secrets-dev/ledger/db-url
       type: ssmparameter
       objectAlias: db-url
 """
@@ -88,7 +88,7 @@ def test_an_application_added_in_the_stack_file_gets_its_own_unit(onboarded):
 
 
 def test_the_new_application_reads_exactly_its_own_secret(onboarded):
-    secret = onboarded.named("secret-payments-db-secret")
+    secret = onboarded.named("secret-eks-secrets-dev-payments-db-secret")
     policy = json.loads(onboarded.named("payments-secrets-read-policy").inputs["policy"])
     assert [s["Resource"] for s in policy["Statement"]] == [[secret.outputs["arn"]]]
     spc = onboarded.named("payments-secrets-class-spc").inputs
@@ -100,7 +100,7 @@ def test_the_new_application_reads_exactly_its_own_secret(onboarded):
     objects = yaml.safe_load(spc["spec"]["parameters"]["objects"])
     assert objects == [
         {
-            "objectName": "payments-db",
+            "objectName": "eks-secrets-dev/payments-db",
             "objectType": "secretsmanager",
             "jmesPath": [{"path": "url", "objectAlias": "db-url"}],
         }
@@ -130,7 +130,7 @@ def test_the_new_application_gets_its_baseline_quota_and_allows(onboarded):
 
 
 def test_the_fourth_application_reads_its_ssm_parameter_through_irsa(onboarded):
-    parameter = onboarded.named("secret-ledger-db-url-parameter").outputs["arn"]
+    parameter = onboarded.named("secret-eks-secrets-dev-ledger-db-url-parameter").outputs["arn"]
     policy = json.loads(onboarded.named("ledger-secrets-read-policy").inputs["policy"])
     assert policy["Statement"] == [
         {
@@ -147,7 +147,7 @@ def test_the_fourth_application_reads_its_ssm_parameter_through_irsa(onboarded):
 
 def test_the_new_application_gets_a_verify_command_that_restricted_admits(onboarded):
     out = onboarded.stack_outputs["apps"]["payments"]
-    assert out["files"] == ["payments-db", "db-url"]
+    assert out["files"] == ["eks-secrets-dev_payments-db", "db-url"]
     command = shlex.split(out["verifyCommand"])
     assert command[:4] == ["kubectl", "-n", "payments", "run"]
     overrides = json.loads(

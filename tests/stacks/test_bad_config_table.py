@@ -3,12 +3,13 @@ what is allowed. Every one fails in the config layer, before any resource exists
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from tests.stacks.configs import LAMBDA, NS, key, problems, stack_apps, stack_secrets
-from tools.pulumi_mocks import Recorder, run_program
+from tools.pulumi_mocks import Recorder, run_program, stack_config
 
 SECRETS = stack_secrets()
 APPS = stack_apps()
@@ -17,6 +18,8 @@ N = len(SECRETS)
 A = len(APPS)
 """Index of an app added after dev's own."""
 SM_ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:x-AbCdEf"
+OUTSIDE = json.loads(stack_config("dev")[key("secretNamesOutsidePrefix")])
+"""dev's secrets kept outside its secretNamePrefix."""
 SINGLE_KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -378,6 +381,96 @@ CASES = [
         {
             "secretValues": '{"demo-app-credentials": "a", "demo-podid-credentials": "b", "redis-password": "c", "stale": "d"}'
         },
+    ),
+    # --- the secret fence (CI's IAM policies: secretNamePrefix + names kept outside) -----
+    c(
+        f"{k('secrets')}[{N}].name = 'payroll-db': must start with secretNamePrefix "
+        "'eks-secrets-dev/': CI's IAM policies fence this stack's secrets and parameters by "
+        "that prefix (ci/iam/README.md). To keep an existing secret under its name, list it "
+        "in secretNamesOutsidePrefix: a Secrets Manager name cannot change in place, and a "
+        "renamed secret is a new one whose readers and rotation start over",
+        secret={"name": "payroll-db"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '/payroll/db-url': must start with secretNamePrefix",
+        secret={"name": "/payroll/db-url", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'x': must start with secretNamePrefix 'eks-secrets-dev/'",
+        secret={"name": "x", "existingArn": SM_ARN, "import": True},
+    ),
+    c(
+        f"{k('sidecarTlsSecretName')} = 'web-tls': must start with secretNamePrefix "
+        "'eks-secrets-dev/'",
+        {"sidecarTlsSecretName": "web-tls"},
+    ),
+    c(
+        f"{k('sidecarTlsSecretName')} = 'web tls': must be 1-512 letters, digits or /_+=.@- "
+        "(a Secrets Manager secret name)",
+        {"sidecarTlsSecretName": "web tls"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'eks-secrets-dev/db': must start with secretNamePrefix "
+        "'eks-secrets-x/'",
+        {"clusterName": "eks-secrets-x", "secretNamePrefix": ""},
+        secret={"name": "eks-secrets-dev/db"},
+    ),
+    c(
+        f"{k('secretNamePrefix')} = 'eks-secrets-dev': must be at most 256 letters, digits, "
+        "_ . - or / (valid in both Secrets Manager and SSM parameter names), in non-empty "
+        "levels ending with /, e.g. eks-secrets-dev/, so two stacks' prefixes never overlap",
+        {"secretNamePrefix": "eks-secrets-dev"},
+    ),
+    c(
+        f"{k('secretNamePrefix')} = 'team+a/': must be at most 256 letters, digits",
+        {"secretNamePrefix": "team+a/"},
+    ),
+    c(
+        f"{k('secretNamePrefix')} = '/eks-secrets-dev/': must be at most 256 letters",
+        {"secretNamePrefix": "/eks-secrets-dev/"},
+    ),
+    c(
+        f"{k('secretNamePrefix')} = 'a//': must be at most 256 letters",
+        {"secretNamePrefix": "a//"},
+    ),
+    c(
+        f"{k('secretNamePrefix')} = '{'a' * 257}/': must be at most 256 letters",
+        {"secretNamePrefix": f"{'a' * 257}/"},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')} lists 21 names: at most 20, so CI's IAM policies "
+        "stay within IAM's managed-policy size limit; name new secrets under secretNamePrefix "
+        "'eks-secrets-dev/'",
+        {"secretNamesOutsidePrefix": json.dumps([f"old-{i}" for i in range(21)])},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')}[4] = 'retired-db': is not a secret or parameter "
+        "this stack creates or imports (a stale entry would keep CI's access to it); remove it",
+        {"secretNamesOutsidePrefix": json.dumps([*OUTSIDE, "retired-db"])},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')}[4] = 'x': is referenced by existingArn, never "
+        "written by this stack, so CI needs no access to it; remove it",
+        {"secretNamesOutsidePrefix": json.dumps([*OUTSIDE, "x"])},
+        secret={"name": "x", "existingArn": SM_ARN},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')}[4] = 'eks-secrets-dev/db': is already under "
+        "secretNamePrefix 'eks-secrets-dev/'; remove it",
+        {"secretNamesOutsidePrefix": json.dumps([*OUTSIDE, "eks-secrets-dev/db"])},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')}[4] = 'redis-password': is listed twice",
+        {"secretNamesOutsidePrefix": json.dumps([*OUTSIDE, "redis-password"])},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')}[4] = 'a b': must be a Secrets Manager secret or SSM "
+        "parameter name",
+        {"secretNamesOutsidePrefix": json.dumps([*OUTSIDE, "a b"])},
+    ),
+    c(
+        f"{k('secretNamesOutsidePrefix')} = '\"redis-password\"': must be a list of strings",
+        {"secretNamesOutsidePrefix": '"redis-password"'},
     ),
     # --- keys and the driver ------------------------------------------------------------
     c(

@@ -18,6 +18,7 @@ from tests.stacks.configs import (
     has,
     key,
     load_config,
+    outside_prefix,
     problems,
     raw_config,
     stack_apps,
@@ -64,9 +65,14 @@ def test_config_settings_have_no_defaults_of_their_own():
 
 
 def test_an_empty_stack_gets_exactly_the_pulumi_yaml_defaults():
-    """Only aws:region and the secret value given: everything else is Pulumi.yaml's."""
+    """Only aws:region, the secret value and the default secret kept outside the default
+    secretNamePrefix (`eks-secrets-x/`) given: everything else is Pulumi.yaml's."""
     values = json.dumps({"demo-app-credentials": {"username": "u", "password": "p"}})
-    raw = {"aws:region": "eu-west-1", key("secretValues"): values}
+    raw = {
+        "aws:region": "eu-west-1",
+        key("secretValues"): values,
+        key("secretNamesOutsidePrefix"): '["demo-app-credentials"]',
+    }
     cfg = load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
     assert cfg.network.vpc_cidr == schema.default("vpcCidr")
     assert cfg.nodegroup.instance_types == tuple(schema.default("nodeInstanceTypes"))
@@ -128,7 +134,10 @@ def test_missing_secret_value_fails_without_revealing_values():
 def test_existing_secret_needs_no_value():
     arn = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:shared-AbCdEf"
     raw = raw_config(
-        {key("enableRedisSecretExample"): "false"},
+        {
+            key("enableRedisSecretExample"): "false",
+            key("secretNamesOutsidePrefix"): '["eks-secrets-dev-sidecar-example-tls"]',
+        },
         secrets=[{"name": "shared", "existingArn": arn}],
         apps=[{"name": "team", "secrets": ["shared"]}],
     )
@@ -157,7 +166,11 @@ def test_every_feature_together_parses_into_typed_specs():
         },
     ]
     cfg = load_config(
-        {key("secretsKmsKey"): "create", key("secretsStoreInstallMethod"): "eks-addon"},
+        {
+            key("secretsKmsKey"): "create",
+            key("secretsStoreInstallMethod"): "eks-addon",
+            **outside_prefix("/team-a/db-url", "team-a-db"),
+        },
         secrets=[*stack_secrets(), *extra],
         apps=[
             {
@@ -211,13 +224,13 @@ def test_failover_also_needs_the_redis_example_secret_replicated():
 
 def test_poll_interval_shorter_than_the_rotation_period_is_accepted():
     spec = {"name": "x", "rotationLambdaArn": LAMBDA, "rotationSchedule": "rate(1 hour)"}
-    cfg = load_config(secrets=[*stack_secrets(), spec])
+    cfg = load_config(outside_prefix("x"), secrets=[*stack_secrets(), spec])
     assert cfg.secret("x").rotation_schedule == "rate(1 hour)"
 
 
 def test_a_multi_region_key_is_accepted_for_replicated_secrets():
     multi = "arn:aws:kms:ap-southeast-1:123456789012:key/mrk-1234abcd1234abcd1234abcd1234abcd"
-    spec = {"name": "x", "replicaRegions": ["ap-southeast-2"]}
+    spec = {"name": "eks-secrets-dev/x", "replicaRegions": ["ap-southeast-2"]}
     cfg = load_config({key("secretsKmsKey"): multi}, secrets=[*stack_secrets(), spec])
     assert cfg.secrets_kms_key == multi
 

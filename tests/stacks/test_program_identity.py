@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import secret_values_for
+from tests.stacks.configs import outside_prefix
 from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
 
 NS = PROJECT
@@ -213,7 +214,8 @@ def test_ssm_parameter_is_created_and_read_with_ssm_actions_only():
         {
             f"{NS}:apps": _apps(
                 **{"secrets-demo-podid": {"secrets": ["demo-podid-credentials", "/podid/api-url"]}}
-            )
+            ),
+            **outside_prefix("/podid/api-url"),
         },
         secrets=secrets,
     )
