@@ -153,7 +153,9 @@ class ManagedSecret(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
-SSM_PARAMETER_NAME = re.compile(r"/?[\w.-]+(/[\w.-]+)*")
+SSM_PARAMETER_NAME = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+"""SSM "Requirements and constraints for parameter names": a-zA-Z0-9_.- only, / between
+levels (ASCII; `\\w` would admit any Unicode letter)."""
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ CASES = [
         secret={"name": "x", "type": "vault"},
     ),
     c(
-        f"{k('secrets')}[{N}].name = 'a b': must be 1-512 letters, digits or /_+=.@-",
+        f"{k('secrets')}[{N}].name = 'a b': must be 1-512 ASCII letters, digits or /_+=.@-",
         secret={"name": "a b"},
     ),
     c(
