@@ -11,6 +11,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 
+import botocore.exceptions
 import botocore.session
 
 from components.secrets_store import NAMESPACE as DRIVER_NAMESPACE
@@ -329,7 +330,7 @@ def ssm_parameter_arn_length(name: str, region: str) -> int:
     """Length of the parameter's ARN; the account ID is always 12 digits."""
     try:
         partition = botocore.session.get_session().get_partition_for_region(region)
-    except Exception:  # noqa: BLE001 - an unknown region is reported under aws:region
+    except botocore.exceptions.UnknownRegionError:  # reported under aws:region
         partition = "aws"
     prefix = f"arn:{partition}:ssm:{region}:{'0' * ACCOUNT_ID_LENGTH}:parameter/"
     return len(prefix) + len(name.removeprefix("/"))
