@@ -258,6 +258,9 @@ SSM_PARAMETER_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 """Same page: "Parameter names can consist of the following symbols and letters only:
 a-zA-Z0-9_.-", and / between hierarchy levels (leading / allowed, stripped before matching)."""
 ACCOUNT_ID_LENGTH = 12
+FILE_NAME_MAX = 255
+"""Linux NAME_MAX (include/uapi/linux/limits.h): a path component has at most 255 bytes, so
+the CSI driver cannot write a mounted file with a longer name (open(2): ENAMETOOLONG)."""
 
 
 @functools.cache

@@ -193,7 +193,16 @@ def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec 
         rotation_days=rotation[1],
         rotation_schedule=rotation[2],
     )
-    return replace(spec, jmes_path=_jmes_path(f, spec.file_names[0]))
+    mounted = spec.file_names[0]
+    if len(mounted) > rules.FILE_NAME_MAX:
+        # The file name is derived from the secret's name when objectAlias is not given.
+        f.fail(
+            "name",
+            name,
+            f"makes the mounted file name {len(mounted)} characters long; a file name has at "
+            f"most {rules.FILE_NAME_MAX}: give objectAlias",
+        )
+    return replace(spec, jmes_path=_jmes_path(f, mounted))
 
 
 def parse_secrets(r: ConfigReader, region: str) -> tuple[SecretSpec, ...]:

@@ -717,6 +717,11 @@ CASES = [
         secret={"name": "s" * 513},
     ),
     c(
+        f"{k('secrets')}[{N}].name = 'team/{'f' * 251}': makes the mounted file name 256 "
+        "characters long; a file name has at most 255: give objectAlias",
+        secret={"name": f"team/{'f' * 251}"},
+    ),
+    c(
         f"{k('secrets')}[{N}].description = '{'d' * 2049}': is 2049 characters long; "
         "secretsmanager allows at most 2048",
         secret={"name": "described", "description": "d" * 2049},

@@ -142,11 +142,20 @@ def test_40_endpoint_cidrs_with_the_runner_pass_and_41_fail():
 )
 def test_secret_and_parameter_names_at_and_past_their_limits(kind, name, good):
     secret = {"name": name, "type": kind}
+    if len(name) > rules.FILE_NAME_MAX:
+        secret["objectAlias"] = "long"  # the name is too long for the mounted file's name
     if good:
         load_config(secrets=[*_dev_secrets(), secret])
     else:
         found = problems(secrets=[*_dev_secrets(), secret])
         assert any(f"].name = {name!r}:" in p for p in found), found
+
+
+def test_a_name_too_long_for_the_mounted_file_needs_an_object_alias():
+    """Without objectAlias the file is named after the secret; Linux NAME_MAX is 255."""
+    load_config(secrets=[*_dev_secrets(), {"name": "f" * 255}])
+    found = problems(secrets=[*_dev_secrets(), {"name": "f" * 256}])
+    assert any("makes the mounted file name 256 characters long" in p for p in found), found
 
 
 def test_a_referenced_parameter_may_live_under_aws_reserved_names():
