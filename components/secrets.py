@@ -183,6 +183,11 @@ class ManagedParameterArgs:
             )
         if len(self.parameter_name) > 1011 or not SSM_PARAMETER_NAME.fullmatch(self.parameter_name):
             raise ValueError(f"parameter name {self.parameter_name!r} is not a valid SSM name")
+        reserved = self.parameter_name.lstrip("/").lower().startswith(("aws", "ssm"))
+        if self.value is not None and reserved:
+            # SSM "Requirements and constraints for parameter names": a name "can't be
+            # prefixed with aws or ssm (case-insensitive)"; referencing AWS's own is fine.
+            raise ValueError(f"parameter name {self.parameter_name!r} begins with aws or ssm")
 
 
 class ManagedParameter(pulumi.ComponentResource):

@@ -924,6 +924,12 @@ def _app_with_ingress(name, ports):
     }
 
 
+def _parameter_args(name):
+    from components.secrets import ManagedParameterArgs
+
+    return ManagedParameterArgs(name, value="v")
+
+
 def _quota(pods):
     from components.namespace_baseline import Quota
 
@@ -972,6 +978,11 @@ INVARIANTS = [
     (lambda: _ingress(list(range(1, 26))), {}, _app_with_ingress("web", list(range(1, 26)))),
     (lambda: _named_ingress(RULE_240), {}, _app_with_ingress(RULE_240, [80])),
     (
+        lambda: _parameter_args("/SSM/db"),
+        {},
+        {"secret": {"name": "/SSM/db", "type": "ssmparameter"}},
+    ),
+    (
         lambda: _irsa_args(SA_64),
         {},
         {"app": {"name": "t", "serviceAccount": SA_64, "secrets": ["redis-password"]}},
@@ -999,4 +1010,6 @@ def test_config_never_lets_through_a_value_a_component_would_refuse(
     given = {(name if ":" in name else key(name)): v for name, v in overrides.items()}
     if "app" in lists:
         lists = {"apps": [*APPS, lists["app"]]}
+    if "secret" in lists:
+        lists = {"secrets": [*SECRETS, lists["secret"]]}
     assert problems(given, **lists)
