@@ -15,6 +15,8 @@ from .k8s import app_labels
 from .validation import check_dns1123_label, check_dns1123_subdomain
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+ROLE_SUFFIX = "-role"
+"""A workload identity's role is the resource `<name>-role`, autonamed by Pulumi."""
 
 
 def check_identity_names(namespace: str, service_account: str) -> None:
@@ -23,6 +25,13 @@ def check_identity_names(namespace: str, service_account: str) -> None:
         raise ValueError(f"namespace {namespace!r} {problem}")
     if problem := check_dns1123_subdomain(service_account):
         raise ValueError(f"service_account {service_account!r} {problem}")
+    if len(service_account) > 63:
+        # It is also the ServiceAccount's app.kubernetes.io/name label value, and Kubernetes
+        # label values have at most 63 characters ("Labels and Selectors").
+        raise ValueError(
+            f"service_account {service_account!r} is over 63 characters, the most a label "
+            "value (app.kubernetes.io/name) may have"
+        )
 
 
 def workload_role(
@@ -38,7 +47,7 @@ def workload_role(
     `<name>-role`, `<name>-policy-<index>`."""
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
-        f"{name}-role",
+        f"{name}{ROLE_SUFFIX}",
         assume_role_policy=trust,
         description=description,
         max_session_duration=3600,

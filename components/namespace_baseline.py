@@ -77,11 +77,12 @@ class IngressAllow:
     """
 
     name: str
-    """Suffix of the NetworkPolicy's name, `allow-ingress-<name>` (DNS-1123 label). Required."""
+    """Suffix of the NetworkPolicy's name, `allow-ingress-<name>` (DNS-1123 subdomain; the
+    whole name at most 253 characters, so at most 239). Required."""
     pod_labels: Mapping[str, str]
     """Labels selecting the pods that may be reached. Required."""
     ports: Sequence[int]
-    """TCP port numbers (1-65535) of those pods that are opened. Required, at least one."""
+    """TCP port numbers (1-65535) of those pods that are opened. Required, 1-24 distinct."""
     from_pod_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the peer pods allowed in. Default: none (every pod of `from_namespace`)."""
     from_namespace: str = ""
@@ -90,7 +91,7 @@ class IngressAllow:
     """Allow every source, inside the cluster or not (a load balancer's targets). Default: False."""
 
     def __post_init__(self) -> None:
-        _check_rule(self.name, self.pod_labels, self.ports)
+        _check_rule(INGRESS_POLICY_PREFIX, self.name, self.pod_labels, self.ports)
         if self.from_anywhere and (self.from_pod_labels or self.from_namespace):
             raise ValueError(f"ingress rule {self.name!r}: from_anywhere excludes other peers")
         if not self.from_anywhere and not self.from_pod_labels:
@@ -103,11 +104,12 @@ class EgressAllow:
     pods matching `to_pod_labels` (in `to_namespace`, or this namespace), or `to_cidr`."""
 
     name: str
-    """Suffix of the NetworkPolicy's name, `allow-egress-<name>` (DNS-1123 label). Required."""
+    """Suffix of the NetworkPolicy's name, `allow-egress-<name>` (DNS-1123 subdomain; the
+    whole name at most 253 characters, so at most 240). Required."""
     pod_labels: Mapping[str, str]
     """Labels selecting the pods whose connections are allowed out. Required."""
     ports: Sequence[int]
-    """TCP port numbers (1-65535) they may connect to. Required, at least one."""
+    """TCP port numbers (1-65535) they may connect to. Required, 1-24 distinct."""
     to_pod_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the peer pods. Default: none; give these or `to_cidr`."""
     to_namespace: str = ""
@@ -118,7 +120,7 @@ class EgressAllow:
     """CIDR blocks inside `to_cidr` that stay closed. Default: none."""
 
     def __post_init__(self) -> None:
-        _check_rule(self.name, self.pod_labels, self.ports)
+        _check_rule(EGRESS_POLICY_PREFIX, self.name, self.pod_labels, self.ports)
         if bool(self.to_cidr) == bool(self.to_pod_labels):
             raise ValueError(
                 f"egress rule {self.name!r}: give exactly one of to_pod_labels, to_cidr"
@@ -128,13 +130,51 @@ class EgressAllow:
                 ipaddress.ip_network(cidr, strict=True)
 
 
-def _check_rule(name: str, pod_labels: Mapping[str, str], ports: Sequence[int]) -> None:
-    if problem := check_dns1123_subdomain(name):
+INGRESS_POLICY_PREFIX = "allow-ingress-"
+EGRESS_POLICY_PREFIX = "allow-egress-"
+MAX_PORTS_PER_RULE = 24
+"""EKS user guide "Limit Pod traffic with Kubernetes network policies", Considerations: "The
+maximum number of unique combinations of ports for each protocol in each ingress: or egress:
+selector in a network policy is 24" (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html).
+Each rule is one selector of one protocol (TCP), so it may open at most 24 distinct ports."""
+
+
+def check_policy_name(prefix: str, rule_name: str) -> str | None:
+    """None when `<prefix><rule_name>` is a NetworkPolicy name Kubernetes accepts (a DNS-1123
+    subdomain of at most 253 characters, "Object Names and IDs"), else what is allowed."""
+    policy = f"{prefix}{rule_name}"
+    if problem := check_dns1123_subdomain(rule_name):
+        return problem
+    if len(policy) > 253:
+        return (
+            f"makes the NetworkPolicy name {prefix}<name> {len(policy)} characters long; "
+            f"Kubernetes object names have at most 253 (so at most {253 - len(prefix)} here)"
+        )
+    return None
+
+
+def check_ports(ports: Sequence[int]) -> str | None:
+    """None when `ports` are 1-24 distinct TCP ports, else what is allowed."""
+    if not ports or any(not 1 <= p <= 65535 for p in ports):
+        return "must be a non-empty list of TCP ports between 1 and 65535"
+    if len(set(ports)) > MAX_PORTS_PER_RULE:
+        return (
+            f"lists {len(set(ports))} distinct ports; the VPC CNI network policy agent accepts "
+            f"at most {MAX_PORTS_PER_RULE} per protocol in one ingress or egress rule: "
+            "split it into several rules"
+        )
+    return None
+
+
+def _check_rule(
+    prefix: str, name: str, pod_labels: Mapping[str, str], ports: Sequence[int]
+) -> None:
+    if problem := check_policy_name(prefix, name):
         raise ValueError(f"rule name {name!r} {problem}")
     if not pod_labels:
         raise ValueError(f"rule {name!r} needs pod_labels: an empty selector opens every pod")
-    if not ports or any(not 1 <= p <= 65535 for p in ports):
-        raise ValueError(f"rule {name!r} needs ports between 1 and 65535, got {list(ports)}")
+    if problem := check_ports(ports):
+        raise ValueError(f"rule {name!r} ports {list(ports)} {problem}")
 
 
 @dataclass(frozen=True)
@@ -280,9 +320,9 @@ def network_policy_specs(args: NamespaceBaselineArgs) -> dict[str, Wire]:
     if args.deny_egress:
         specs["allow-dns-egress"] = dns_egress_spec()
     for rule in args.ingress:
-        specs[f"allow-ingress-{rule.name}"] = ingress_allow_spec(rule)
+        specs[f"{INGRESS_POLICY_PREFIX}{rule.name}"] = ingress_allow_spec(rule)
     for rule in args.egress:
-        specs[f"allow-egress-{rule.name}"] = egress_allow_spec(rule)
+        specs[f"{EGRESS_POLICY_PREFIX}{rule.name}"] = egress_allow_spec(rule)
     return specs
 
 

@@ -11,6 +11,9 @@ import pulumi_aws as aws
 
 from .iam_policies import secret_read_policy
 
+POLICY_SUFFIX = "-policy"
+"""The managed policy is the resource `<name>-policy`, autonamed by Pulumi."""
+
 
 @dataclass(frozen=True)
 class SecretReadPolicyArgs:
@@ -58,7 +61,7 @@ class SecretReadPolicy(pulumi.ComponentResource):
             )
         )
         self.policy = aws.iam.Policy(
-            f"{name}-policy",
+            f"{name}{POLICY_SUFFIX}",
             description=args.description,
             policy=document,
             tags=dict(args.tags),

@@ -153,7 +153,9 @@ class ManagedSecret(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
-SSM_PARAMETER_NAME = re.compile(r"/?[\w.-]+(/[\w.-]+)*")
+SSM_PARAMETER_NAME = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+"""SSM "Requirements and constraints for parameter names": a-zA-Z0-9_.- only, / between
+levels (ASCII; `\\w` would admit any Unicode letter)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,11 @@ class ManagedParameterArgs:
             )
         if len(self.parameter_name) > 1011 or not SSM_PARAMETER_NAME.fullmatch(self.parameter_name):
             raise ValueError(f"parameter name {self.parameter_name!r} is not a valid SSM name")
+        reserved = self.parameter_name.lstrip("/").lower().startswith(("aws", "ssm"))
+        if self.value is not None and reserved:
+            # SSM "Requirements and constraints for parameter names": a name "can't be
+            # prefixed with aws or ssm (case-insensitive)"; referencing AWS's own is fine.
+            raise ValueError(f"parameter name {self.parameter_name!r} begins with aws or ssm")
 
 
 class ManagedParameter(pulumi.ComponentResource):

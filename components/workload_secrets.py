@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from .iam_policies import replica_arn
-from .irsa import IrsaRole, IrsaRoleArgs
+from .irsa import ROLE_SUFFIX, IrsaRole, IrsaRoleArgs
 from .modes import IdentityMode
 from .pod_identity import (
     PodIdentityBinding,
@@ -18,7 +18,7 @@ from .pod_identity import (
     PodIdentityRole,
     PodIdentityRoleArgs,
 )
-from .secret_access import SecretReadPolicy, SecretReadPolicyArgs
+from .secret_access import POLICY_SUFFIX, SecretReadPolicy, SecretReadPolicyArgs
 from .secret_provider_class import (
     SecretObject,
     SecretProviderClass,
@@ -34,6 +34,26 @@ def with_replica(arn: pulumi.Input[str], failover_region: str) -> list[pulumi.Ou
     if not failover_region:
         return [primary]
     return [primary, primary.apply(lambda a: replica_arn(a, failover_region))]
+
+
+IDENTITY_SUFFIXES = {
+    IdentityMode.IRSA: "-irsa",
+    IdentityMode.POD_IDENTITY: "-podid",
+    IdentityMode.POD_IDENTITY_ABAC: "-abac",
+}
+"""Name of the identity child: `<name><suffix>`."""
+READ_POLICY_SUFFIX = "-read"
+
+
+def autonamed_iam_resources(name: str, identity_mode: IdentityMode) -> list[tuple[str, str]]:
+    """(kind, Pulumi resource name) of each IAM resource `WorkloadSecrets(name)` creates
+    without a fixed name: AWS names them `<resource name>-<7 random characters>`, so a long
+    `name` can push them over the IAM limits (checked in the config layer)."""
+    if identity_mode == IdentityMode.POD_IDENTITY_ABAC:
+        return []  # the shared role has a fixed resource name; only a binding is made here
+    role = f"{name}{IDENTITY_SUFFIXES[IdentityMode(identity_mode)]}{ROLE_SUFFIX}"
+    policy = f"{name}{READ_POLICY_SUFFIX}{POLICY_SUFFIX}"
+    return [("IAM role", role), ("IAM policy", policy)]
 
 
 @dataclass(frozen=True)
@@ -111,7 +131,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
         if args.identity_mode != IdentityMode.POD_IDENTITY_ABAC:
             # One permission builder for both identity modes.
             self.policy = SecretReadPolicy(
-                f"{name}-read",
+                f"{name}{READ_POLICY_SUFFIX}",
                 SecretReadPolicyArgs(
                     secret_arns=args.secret_arns,
                     parameter_arns=args.parameter_arns,
@@ -127,7 +147,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
         self.identity: pulumi.ComponentResource
         if args.identity_mode == IdentityMode.IRSA:
             self.identity = IrsaRole(
-                f"{name}-irsa",
+                f"{name}{IDENTITY_SUFFIXES[IdentityMode.IRSA]}",
                 IrsaRoleArgs(
                     oidc_provider_arn=args.oidc_provider_arn,  # type: ignore[arg-type]
                     oidc_issuer=args.oidc_issuer,  # type: ignore[arg-type]
@@ -142,7 +162,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
             self.role_arn: pulumi.Output[str] = self.identity.role_arn
         elif args.identity_mode == IdentityMode.POD_IDENTITY:
             self.identity = PodIdentityRole(
-                f"{name}-podid",
+                f"{name}{IDENTITY_SUFFIXES[IdentityMode.POD_IDENTITY]}",
                 PodIdentityRoleArgs(
                     cluster_name=args.cluster_name,  # type: ignore[arg-type]
                     cluster_arn=args.cluster_arn,
@@ -157,7 +177,7 @@ class WorkloadSecrets(pulumi.ComponentResource):
             self.role_arn = self.identity.role_arn
         else:
             self.identity = PodIdentityBinding(
-                f"{name}-abac",
+                f"{name}{IDENTITY_SUFFIXES[IdentityMode.POD_IDENTITY_ABAC]}",
                 PodIdentityBindingArgs(
                     cluster_name=args.cluster_name,  # type: ignore[arg-type]
                     namespace=args.namespace,

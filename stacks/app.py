@@ -40,7 +40,7 @@ from components.workloads.nginx_secrets_demo import (
     NginxSecretsDemo,
     NginxSecretsDemoArgs,
 )
-from stacks.config.model import AppSettings, SecretSpec
+from stacks.config.model import AppSettings, SecretSpec, secret_access_name
 from stacks.platform import Platform, root_alias
 
 CHECK_UID = 65532
@@ -141,7 +141,7 @@ class App(pulumi.ComponentResource):
         secret_names = [*args.secret_names, *(o.spec.name for o in args.owned_secrets)]
         if secret_names:
             self.access = platform.secret_access(
-                f"{name}-secrets",
+                secret_access_name(name),
                 namespace=args.namespace,
                 service_account=args.service_account,
                 class_name=self.class_name,

@@ -26,7 +26,7 @@ from ..k8s import (
 from ..namespace_baseline import IngressAllow
 from ..validation import check_dns1123_label
 from ..versions import REDIS_EXPORTER_IMAGE, REDIS_IMAGE
-from .common import deployment_spec, service_port
+from ..workloads.common import check_service_ports, deployment_spec, service_port
 
 APP_NAME = "redis-adapter"
 REDIS_PORT = 6379
@@ -164,17 +164,18 @@ class AdapterExample(pulumi.ComponentResource):
         super().__init__("eksplatform:workloads:AdapterExample", name, None, opts)
         ns = args.namespace
         labels = adapter_labels()
+        pod_spec = adapter_pod_spec()
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for))
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=object_meta(APP_NAME, ns, labels),
-            spec=deployment_spec(labels, adapter_pod_spec()),
+            spec=deployment_spec(labels, pod_spec),
             opts=in_namespace,
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=object_meta(APP_NAME, ns, labels),
-            spec=service_spec(),
+            spec=check_service_ports(service_spec(), pod_spec),
             opts=in_namespace,
         )
         self.service_monitor = k8s.apiextensions.CustomResource(

@@ -29,6 +29,7 @@ from ..validation import check_dns1123_label
 from ..versions import CURL_IMAGE
 from .common import (
     NGINX_UID,
+    check_service_ports,
     cluster_ip_service_spec,
     config_map_volume,
     deployment_spec,
@@ -270,16 +271,20 @@ class AmbassadorExample(pulumi.ComponentResource):
                 data={"nginx.conf": backend_nginx_conf(), "index.html": backend_page(backend.name)},
                 opts=ready,
             )
+            pod_spec = backend_pod_spec(f"{backend.name}-content")
             deployment = k8s.apps.v1.Deployment(
                 f"{name}-{backend.name}",
                 metadata=object_meta(backend.name, ns, labels),
-                spec=deployment_spec(labels, backend_pod_spec(f"{backend.name}-content")),
+                spec=deployment_spec(labels, pod_spec),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, config]),
             )
             service = k8s.core.v1.Service(
                 f"{name}-{backend.name}-service",
                 metadata=object_meta(backend.name, ns, labels),
-                spec=cluster_ip_service_spec(labels, [service_port("http", BACKEND_PORT)]),
+                spec=check_service_ports(
+                    cluster_ip_service_spec(labels, [service_port("http", BACKEND_PORT)]),
+                    pod_spec,
+                ),
                 opts=ready,
             )
             self.backends[backend.name] = deployment

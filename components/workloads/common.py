@@ -113,3 +113,29 @@ def cluster_ip_service_spec(labels: Mapping[str, str], ports: Sequence[dict[str,
 
 def service_port(name: str, port: int, target: str | int | None = None) -> dict[str, Any]:
     return {"name": name, "port": port, "targetPort": target or name, "protocol": "TCP"}
+
+
+def check_service_ports(service: Mapping[str, Any], pod_spec: Mapping[str, Any]) -> Wire:
+    """Returns `service` (a Service spec) when each of its ports equals the container port it
+    targets in `pod_spec`; raises ValueError otherwise. Every workload here lives in a
+    namespace with network policies, and EKS requires it: "For any of your Kubernetes
+    services, the service port must be the same as the container port" (EKS user guide
+    "Limit Pod traffic with Kubernetes network policies", Considerations,
+    https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)."""
+    declared = [
+        p
+        for c in [*(pod_spec.get("initContainers") or []), *(pod_spec.get("containers") or [])]
+        for p in c.get("ports") or []
+    ]
+    for port in service.get("ports") or []:
+        target = port.get("targetPort", port["port"])
+        numbers = [
+            p["containerPort"] for p in declared if target in (p.get("name"), p["containerPort"])
+        ]
+        if numbers != [port["port"]]:
+            raise ValueError(
+                f"Service port {port['port']} targets {target!r}, container port(s) {numbers}: "
+                "with network policies the VPC CNI needs the Service port to equal the "
+                "container port it targets"
+            )
+    return dict(service)

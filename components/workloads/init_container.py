@@ -33,6 +33,7 @@ from ..validation import check_dns1123_label
 from ..versions import ALPINE_GIT_IMAGE, BUSYBOX_IMAGE
 from .common import (
     NGINX_UID,
+    check_service_ports,
     cluster_ip_service_spec,
     config_map_volume,
     deployment_spec,
@@ -234,16 +235,19 @@ class InitContainerExample(pulumi.ComponentResource):
                     opts=in_namespace,
                 )
             )
+        pod_spec = init_pod_spec(args.source, args.git_repo, args.git_ref)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=object_meta(APP_NAME, ns, labels),
-            spec=deployment_spec(labels, init_pod_spec(args.source, args.git_repo, args.git_ref)),
+            spec=deployment_spec(labels, pod_spec),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*args.wait_for, *configs]),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=object_meta(APP_NAME, ns, labels),
-            spec=cluster_ip_service_spec(labels, [service_port("http", 80)]),
+            spec=check_service_ports(
+                cluster_ip_service_spec(labels, [service_port("http", HTTP_PORT)]), pod_spec
+            ),
             opts=in_namespace,
         )
         self.verify_command = verify_command(ns)

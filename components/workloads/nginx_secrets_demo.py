@@ -21,7 +21,12 @@ from ..k8s import (
     restricted_pod_security_context,
 )
 from ..versions import NGINX_UNPRIVILEGED_IMAGE
-from .common import cluster_ip_service_spec, deployment_spec, service_port
+from ..workloads.common import (
+    check_service_ports,
+    cluster_ip_service_spec,
+    deployment_spec,
+    service_port,
+)
 
 APP_NAME = "nginx-secrets-demo"
 HTTP_PORT = 8080
@@ -98,25 +103,24 @@ class NginxSecretsDemo(pulumi.ComponentResource):
     ):
         super().__init__("eksplatform:workloads:NginxSecretsDemo", name, None, opts)
         labels = app_labels(APP_NAME, "demo")
+        pod_spec = demo_pod_spec(
+            args.service_account,
+            args.secret_provider_class,
+            synced_secret=args.synced_secret,
+            synced_keys=args.synced_keys,
+        )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=object_meta(APP_NAME, args.namespace, labels),
-            spec=deployment_spec(
-                labels,
-                demo_pod_spec(
-                    args.service_account,
-                    args.secret_provider_class,
-                    synced_secret=args.synced_secret,
-                    synced_keys=args.synced_keys,
-                ),
-                replicas=args.replicas,
-            ),
+            spec=deployment_spec(labels, pod_spec, replicas=args.replicas),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=object_meta(APP_NAME, args.namespace, labels),
-            spec=cluster_ip_service_spec(labels, [service_port("http", 80)]),
+            spec=check_service_ports(
+                cluster_ip_service_spec(labels, [service_port("http", HTTP_PORT)]), pod_spec
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})

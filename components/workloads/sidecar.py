@@ -35,6 +35,7 @@ from ..validation import check_dns1123_label, check_hostname
 from ..versions import HTTPD_IMAGE
 from .common import (
     NGINX_UID,
+    check_service_ports,
     config_map_volume,
     deployment_spec,
     nginx_conf,
@@ -47,7 +48,9 @@ SERVICE_ACCOUNT = "web-tls"
 SECRET_PROVIDER_CLASS = "web-tls"
 HTTPD_PORT = 8081
 TLS_PORT = 8443
-SERVICE_PORT = 443
+SERVICE_PORT = TLS_PORT
+"""The Service (and the load balancer's listener) serves on nginx's own port: with network
+policies the VPC CNI needs a Service port equal to its container port."""
 HTTPD_UID = 82
 """www-data in the alpine httpd image; nothing in the image needs to be owned by it."""
 HTTPD_CONF_DIR = "/etc/httpd"
@@ -140,7 +143,8 @@ def sidecar_pod_spec(service_account: str, secret_provider_class: str) -> dict[s
         ],
     }
     # The container listens on 8443: binding 443 needs root or NET_BIND_SERVICE, which the
-    # restricted profile's non-root, drop-ALL rules rule out; the Service maps 443 to it.
+    # restricted profile's non-root, drop-ALL rules rule out. The Service serves on 8443
+    # too: with network policies the VPC CNI needs the Service port to equal this one.
     nginx = nginx_container(
         name="nginx",
         ports=[{"name": "https", "containerPort": TLS_PORT, "protocol": "TCP"}],
@@ -313,12 +317,11 @@ class SidecarExample(pulumi.ComponentResource):
             data={"nginx.conf": tls_proxy_conf(args.hostname)},
             opts=in_namespace,
         )
+        pod_spec = sidecar_pod_spec(args.service_account, args.secret_provider_class)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=object_meta(APP_NAME, ns, labels),
-            spec=deployment_spec(
-                labels, sidecar_pod_spec(args.service_account, args.secret_provider_class)
-            ),
+            spec=deployment_spec(labels, pod_spec),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*args.wait_for, httpd_config, nginx_config]
             ),
@@ -331,7 +334,7 @@ class SidecarExample(pulumi.ComponentResource):
                 labels,
                 annotations=service_annotations(args.service_type, args.load_balancer_scheme),
             ),
-            spec=service_spec(args.service_type),
+            spec=check_service_ports(service_spec(args.service_type), pod_spec),
             opts=in_namespace,
         )
         self.verify_command = verify_command(ns, args.hostname)

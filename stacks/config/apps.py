@@ -10,10 +10,19 @@ import re
 from typing import Any
 
 from components.modes import AppWorkload, IdentityMode
-from components.namespace_baseline import EgressAllow, IngressAllow, Quota
-from components.validation import check_dns1123_label, check_dns1123_subdomain
+from components.namespace_baseline import (
+    EGRESS_POLICY_PREFIX,
+    INGRESS_POLICY_PREFIX,
+    EgressAllow,
+    IngressAllow,
+    Quota,
+    check_policy_name,
+    check_ports,
+)
+from components.validation import check_dns1123_label
+from components.workload_secrets import autonamed_iam_resources
 from stacks.config import rules
-from stacks.config.model import AppSettings, SecretSpec
+from stacks.config.model import AppSettings, SecretSpec, secret_access_name
 from stacks.config.reader import ConfigReader, Fields
 
 APP_FIELDS = (
@@ -51,29 +60,31 @@ def _labels(f: Fields, field: str, *, required: bool) -> dict[str, str]:
         f.fail(field, value, "must be a non-empty mapping of Kubernetes labels")
         return {}
     for key, val in value.items():
-        if rules.label(f"{key}={val}"):
-            f.fail(field, value, f"{key}={val} is not a valid Kubernetes label")
+        if problem := rules.k8s_label(str(key), str(val)):
+            f.fail(field, value, f"{key}={val} is not a valid Kubernetes label: {problem}")
             return {}
     return {str(k): str(v) for k, v in value.items()}
 
 
 def _ports(f: Fields) -> tuple[int, ...]:
     ports = f.item.get("ports")
-    if (
-        not isinstance(ports, list)
-        or not ports
-        or not all(
-            isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= 65535 for p in ports
-        )
+    if not isinstance(ports, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) for p in ports
     ):
         f.fail("ports", ports, "must be a non-empty list of TCP ports between 1 and 65535")
+        return ()
+    # At most 24 distinct ports: the VPC CNI's limit per protocol and selector
+    # (namespace_baseline.MAX_PORTS_PER_RULE, EKS "Limit Pod traffic with ... network policies").
+    if problem := check_ports(ports):
+        f.fail("ports", ports, problem)
         return ()
     return tuple(ports)
 
 
-def _rule_name(f: Fields, seen: set[str]) -> str:
+def _rule_name(f: Fields, seen: set[str], prefix: str) -> str:
     name = f.string("name")
-    if problem := check_dns1123_subdomain(name):
+    # The rule names a NetworkPolicy `<prefix><name>`: a Kubernetes object name, <= 253.
+    if problem := check_policy_name(prefix, name):
         f.fail("name", name, problem)
         return ""
     if name in seen:
@@ -83,9 +94,11 @@ def _rule_name(f: Fields, seen: set[str]) -> str:
     return name
 
 
-def _rule_basics(f: Fields, seen: set[str]) -> tuple[str, dict[str, str], tuple[int, ...]]:
+def _rule_basics(
+    f: Fields, seen: set[str], prefix: str
+) -> tuple[str, dict[str, str], tuple[int, ...]]:
     """What every allow rule has: its name, the app's pods it applies to, and the ports."""
-    return _rule_name(f, seen), _labels(f, "podLabels", required=True), _ports(f)
+    return _rule_name(f, seen, prefix), _labels(f, "podLabels", required=True), _ports(f)
 
 
 def _ingress(r: ConfigReader, where: str, items: list[dict[str, Any]]) -> tuple[IngressAllow, ...]:
@@ -94,7 +107,7 @@ def _ingress(r: ConfigReader, where: str, items: list[dict[str, Any]]) -> tuple[
     for i, item in enumerate(items):
         f = Fields(r, f"{where}.ingress[{i}]", item, INGRESS_FIELDS)
         before = len(r.problems)
-        name, pods, ports = _rule_basics(f, seen)
+        name, pods, ports = _rule_basics(f, seen, INGRESS_POLICY_PREFIX)
         from_namespace = f.string("fromNamespace", check=check_dns1123_label)
         from_pods = _labels(f, "fromPodLabels", required=True)
         if len(r.problems) == before:
@@ -108,7 +121,7 @@ def _egress(r: ConfigReader, where: str, items: list[dict[str, Any]]) -> tuple[E
     for i, item in enumerate(items):
         f = Fields(r, f"{where}.egress[{i}]", item, EGRESS_FIELDS)
         before = len(r.problems)
-        name, pods, ports = _rule_basics(f, seen)
+        name, pods, ports = _rule_basics(f, seen, EGRESS_POLICY_PREFIX)
         cidr = f.string("cidr", check=rules.cidr)
         to_namespace = f.string("toNamespace", check=check_dns1123_label)
         to_pods = _labels(f, "toPodLabels", required=False)
@@ -154,6 +167,33 @@ def _secret_names(f: Fields, secrets: tuple[SecretSpec, ...]) -> tuple[str, ...]
     return tuple(dict.fromkeys(names))
 
 
+def service_account(value: str) -> str | None:
+    """A ServiceAccount name that is also a label value: the identity's ServiceAccount carries
+    `app.kubernetes.io/name: <serviceAccount>` (components.irsa.identity_service_account),
+    and Kubernetes label values have at most 63 characters ("Labels and Selectors")."""
+    if problem := rules.object_name(value):
+        return problem
+    if len(value) > rules.K8S_LABEL_VALUE_MAX:
+        return (
+            f"is {len(value)} characters long; it becomes the label app.kubernetes.io/name "
+            f"of its ServiceAccount, and label values have at most {rules.K8S_LABEL_VALUE_MAX}"
+        )
+    return None
+
+
+def _check_derived_names(f: Fields, app: AppSettings) -> None:
+    """The IAM names AWS gives the app's role and policy grow from its name: Pulumi autonames
+    them `<resource name>-<7 random characters>` (rules.PULUMI_AUTONAME_SUFFIX), and IAM takes
+    role names of at most 64 (botocore iam roleNameType) and policy names of at most 128
+    (policyNameType)."""
+    limits = {"IAM role": rules.iam_role_name_max(), "IAM policy": rules.iam_policy_name_max()}
+    access = secret_access_name(app.name)
+    for kind, resource in autonamed_iam_resources(access, app.identity):
+        if problem := rules.autonamed(kind, resource, limits[kind]):
+            f.fail("name", app.name, f"is too long for identity {app.identity.value}: {problem}")
+            return
+
+
 def _app(
     r: ConfigReader, index: int, item: dict[str, Any], secrets: tuple[SecretSpec, ...], sync: bool
 ) -> AppSettings | None:
@@ -170,10 +210,10 @@ def _app(
     if formerly and formerly not in FORMER_PREFIXES:
         f.fail("formerly", formerly, f"must be one of {', '.join(FORMER_PREFIXES)} or empty")
         formerly = ""
-    return AppSettings(
+    app = AppSettings(
         name=name,
         namespace=f.string("namespace", name, check=rules.namespace) or name,
-        service_account=f.string("serviceAccount", name, check=rules.object_name) or name,
+        service_account=f.string("serviceAccount", name, check=service_account) or name,
         identity=f.choice("identity", IdentityMode, IdentityMode.IRSA),
         secret_names=_secret_names(f, secrets),
         sync_secret=sync_secret,
@@ -184,6 +224,8 @@ def _app(
         formerly=formerly,
         where=where,
     )
+    _check_derived_names(f, app)
+    return app
 
 
 def parse_apps(

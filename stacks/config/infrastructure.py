@@ -135,10 +135,24 @@ def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...
     return cidrs, label, role
 
 
+def _check_endpoint_cidr_count(r: ConfigReader, cluster: ClusterSettings) -> None:
+    """EKS takes at most 40 public endpoint CIDRs (publicAccessCidrs and ciRunnerCidrs merged):
+    the quota `rules.EKS_PUBLIC_ACCESS_CIDRS_MAX`, not adjustable."""
+    merged = cluster.endpoint_public_access_cidrs
+    if len(merged) > rules.EKS_PUBLIC_ACCESS_CIDRS_MAX:
+        r.fail(
+            "publicAccessCidrs",
+            list(cluster.public_access_cidrs),
+            f"with ciRunnerCidrs ({len(cluster.ci_runner_cidrs)}) makes {len(merged)} distinct "
+            f"public endpoint CIDRs; EKS allows at most {rules.EKS_PUBLIC_ACCESS_CIDRS_MAX} per "
+            "cluster (quota not adjustable): merge ranges into wider blocks",
+        )
+
+
 def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
     admins = _admins(r)
     ci_cidrs, ci_label, ci_role = _ci_runner(r, admins)
-    return ClusterSettings(
+    cluster = ClusterSettings(
         name=r.string(
             "clusterName",
             check=rules.matches(
@@ -155,6 +169,8 @@ def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
         ci_deploy_role_arn=ci_role,
         enable_network_policy=r.boolean("enableNetworkPolicy"),
     )
+    _check_endpoint_cidr_count(r, cluster)
+    return cluster
 
 
 def taint(text: str) -> Taint:
@@ -188,10 +204,11 @@ def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
         labels=tuple(
             (key, value)
             for key, _, value in (
-                item.partition("=") for item in r.string_list("nodeLabels", check=rules.label)
+                item.partition("=")
+                for item in r.string_list("nodeLabels", check=rules.eks_node_label)
             )
         ),
-        taints=tuple(taint(t) for t in r.string_list("nodeTaints", check=rules.taint)),
+        taints=tuple(taint(t) for t in r.string_list("nodeTaints", check=rules.eks_node_taint)),
         ssh_key_name=r.string(
             "nodeSshKeyName",
             check=rules.matches(rules.SSH_KEY_NAME, "must be an EC2 key pair name"),

@@ -23,6 +23,12 @@ from stacks.config.rules import TAINT_EFFECTS
 from stacks.protection import Protection
 
 
+def secret_access_name(unit: str) -> str:
+    """Resource name of the secret access (policy, identity, class) of the unit `unit`; the
+    IAM names AWS sees grow from it, so the config layer checks their length."""
+    return f"{unit}-secrets"
+
+
 @dataclass(frozen=True)
 class Taint:
     key: str

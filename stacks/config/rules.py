@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Callable
 
+import botocore.exceptions
 import botocore.session
 
 from components.secrets_store import NAMESPACE as DRIVER_NAMESPACE
@@ -27,9 +29,15 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
 IAM_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+")
 ASSUMED_ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+")
-SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+")
-SSM_PARAMETER_ARN = re.compile(r"arn:aws[a-z-]*:ssm:([a-z0-9-]+):\d{12}:parameter/[\w/.-]+")
-SECRET_NAME = re.compile(r"[\w/+=.@-]{1,512}")
+SECRET_ARN = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+)
+SSM_PARAMETER_ARN = re.compile(r"arn:aws[a-z-]*:ssm:([a-z0-9-]+):\d{12}:parameter/[A-Za-z0-9_/.-]+")
+SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]+")
+"""Secrets Manager CreateSecret `Name`: "The secret name can contain ASCII letters, numbers,
+and the following characters: /_+=.@-" (CreateSecret, AWS Secrets Manager API Reference,
+https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html);
+its length comes from botocore (`secret_name`). ASCII only: `\\w` would let `é` through."""
 
 FILE_NAME = re.compile(r"[\w.-]{1,253}")
 LAMBDA_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}(:[\w$-]+)?")
@@ -86,6 +94,15 @@ def instance_type(value: str) -> str | None:
         return "must be an EC2 instance type like t3.medium or m7i.large"
     if instance_family(value) not in known_instance_families():
         return f"has no EC2 instance family {instance_family(value)!r}; e.g. t3, m7i, c7g"
+    if value not in known_instance_types():
+        # botocore ec2 `InstanceType` enum: the sizes EC2 has (t3.larg is no instance type).
+        sizes = sorted(
+            t for t in known_instance_types() if instance_family(t) == instance_family(value)
+        )
+        return (
+            f"is not an EC2 instance type the AWS SDK knows; {instance_family(value)} has "
+            f"{', '.join(s.split('.', 1)[1] for s in sizes[:8])}{' ...' if len(sizes) > 8 else ''}"
+        )
     return None
 
 
@@ -176,9 +193,9 @@ def duration(value: str) -> str | None:
 
 def label(value: str) -> str | None:
     key, sep, val = value.partition("=")
-    if not sep or not LABEL_KEY.fullmatch(key) or not LABEL_VALUE.fullmatch(val):
+    if not sep:
         return "must look like key=value with a valid Kubernetes label key and value"
-    return None
+    return k8s_label(key, val)
 
 
 def taint(value: str) -> str | None:
@@ -188,7 +205,7 @@ def taint(value: str) -> str | None:
     key, val, effect = match.group(1), match.group(2) or "", match.group(3)
     if effect not in TAINT_EFFECTS:
         return f"effect must be one of {', '.join(TAINT_EFFECTS)}"
-    if not LABEL_KEY.fullmatch(key) or not LABEL_VALUE.fullmatch(val):
+    if k8s_label(key, val):
         return "key and value must be valid Kubernetes label key and value"
     return None
 
@@ -196,3 +213,188 @@ def taint(value: str) -> str | None:
 def matches(pattern: re.Pattern[str], allowed: str):
     """A rule from a pattern."""
     return lambda value: None if pattern.fullmatch(value) else allowed
+
+
+# --- Limits AWS and Kubernetes enforce only at `pulumi up` ------------------------------
+# Each is checked here so a value that the API would refuse fails before any resource.
+
+PULUMI_AUTONAME_SUFFIX = 8
+"""Pulumi autonaming appends '-' and 7 random hex characters to the resource name, and the
+AWS provider refuses a name whose result exceeds the API's maximum (pulumi-terraform-bridge
+`tfbridge.AutoName(name, maxlen, "-")`, Randlen 7; pulumi/pulumi
+sdk/go/common/resource `NewUniqueHex`: "name '%s' plus %d random chars is longer than
+maximum length %d")."""
+K8S_LABEL_VALUE_MAX = 63
+"""Kubernetes "Labels and Selectors": a valid label value must be 63 characters or less
+(https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set)."""
+K8S_LABEL_NAME_MAX = 63
+"""Same page: the name segment of a label key is 63 characters or less."""
+K8S_LABEL_PREFIX_MAX = 253
+"""Same page: the optional prefix of a label key is a DNS subdomain, 253 characters or less."""
+K8S_OBJECT_NAME_MAX = 253
+"""Kubernetes "Object Names and IDs", DNS Subdomain Names: no more than 253 characters
+(https://kubernetes.io/docs/concepts/overview/working-with-objects/names/)."""
+EKS_PUBLIC_ACCESS_CIDRS_MAX = 40
+"""Amazon EKS service quotas, "Public endpoint access CIDR ranges per cluster": 40, not
+adjustable (https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html; EKS user
+guide "Cluster API server endpoint" points there for the maximum number of CIDR blocks)."""
+NETWORK_POLICY_PORTS_MAX = 24
+"""EKS user guide "Limit Pod traffic with Kubernetes network policies", Considerations: "The
+maximum number of unique combinations of ports for each protocol in each ingress: or egress:
+selector in a network policy is 24."
+(https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)."""
+SSM_PARAMETER_ARN_MAX = 1011
+"""SSM "Requirements and constraints for parameter names" and PutParameter `Name`: "The
+maximum length for a parameter name, including the full length of the parameter ARN, is
+1011 characters" (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html).
+botocore's PSParameterName says 2048: that includes 1037 characters for system attributes."""
+SSM_HIERARCHY_LEVELS_MAX = 15
+"""Same page: "the hierarchy can have a maximum depth of fifteen levels"
+(/Level-1/L2/.../L14/parameter-name is the deepest valid name)."""
+SSM_RESERVED_PREFIXES = ("aws", "ssm")
+"""Same page: "A parameter name can't be prefixed with "aws" or "ssm" (case-insensitive)",
+e.g. awsTestParameter, SSM-testparameter, /aws/testparam1."""
+SSM_PARAMETER_NAME_CHARS = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+"""Same page: "Parameter names can consist of the following symbols and letters only:
+a-zA-Z0-9_.-", and / between hierarchy levels (leading / allowed, stripped before matching)."""
+ACCOUNT_ID_LENGTH = 12
+FILE_NAME_MAX = 255
+"""Linux NAME_MAX (include/uapi/linux/limits.h): a path component has at most 255 bytes, so
+the CSI driver cannot write a mounted file with a longer name (open(2): ENAMETOOLONG)."""
+
+
+@functools.cache
+def api_max_length(service: str, shape: str) -> int:
+    """The `max` length constraint of a shape in the installed AWS SDK's service model."""
+    model = botocore.session.get_session().get_service_model(service)
+    return int(model.shape_for(shape).metadata["max"])
+
+
+def iam_role_name_max() -> int:
+    """botocore iam `roleNameType`: min 1, max 64."""
+    return api_max_length("iam", "roleNameType")
+
+
+def iam_policy_name_max() -> int:
+    """botocore iam `policyNameType`: min 1, max 128."""
+    return api_max_length("iam", "policyNameType")
+
+
+def autonamed(kind: str, name: str, maximum: int) -> str | None:
+    """None when Pulumi's autoname for resource `name` fits `maximum`, else what is allowed."""
+    length = len(name) + PULUMI_AUTONAME_SUFFIX
+    if length <= maximum:
+        return None
+    return (
+        f"makes the {kind} name {name}-<7 random characters> {length} characters long; AWS "
+        f"allows at most {maximum} (shorten it by {length - maximum})"
+    )
+
+
+@functools.cache
+def known_instance_types() -> frozenset[str]:
+    """Every instance type in the installed AWS SDK's EC2 model (its InstanceType enum)."""
+    model = botocore.session.get_session().get_service_model("ec2")
+    return frozenset(model.shape_for("InstanceType").enum)
+
+
+def secret_name(value: str) -> str | None:
+    """Secrets Manager CreateSecret `Name` (botocore secretsmanager `NameType`, max 512)."""
+    maximum = api_max_length("secretsmanager", "NameType")
+    if not SECRET_NAME.fullmatch(value) or len(value) > maximum:
+        return f"must be 1-{maximum} ASCII letters, digits or /_+=.@-"
+    return None
+
+
+def ssm_parameter_name(value: str, region: str, *, created: bool = True) -> str | None:
+    """An SSM parameter name PutParameter accepts, in `region` (its ARN counts). The reserved
+    prefixes bind only names this stack creates: AWS's own public parameters live under
+    /aws/service/ and may be referenced."""
+    if not SSM_PARAMETER_NAME_CHARS.fullmatch(value.removeprefix("/")):
+        return "must be an SSM parameter name: ASCII letters, digits, _ . - and / between levels"
+    if "/" in value and not value.startswith("/"):
+        return f"is in a hierarchy but not fully qualified: start it with /, e.g. /{value}"
+    if created and value.lstrip("/").lower().startswith(SSM_RESERVED_PREFIXES):
+        return "must not begin with aws or ssm (any case, also after /): AWS reserves them"
+    levels = len(value.strip("/").split("/"))
+    if levels > SSM_HIERARCHY_LEVELS_MAX:
+        return f"has {levels} hierarchy levels; SSM allows at most {SSM_HIERARCHY_LEVELS_MAX}"
+    arn = ssm_parameter_arn_length(value, region)
+    if arn > SSM_PARAMETER_ARN_MAX:
+        return (
+            f"is too long: with its ARN it is {arn} characters; SSM allows at most "
+            f"{SSM_PARAMETER_ARN_MAX} (the name and arn:<partition>:ssm:<region>:<account>:"
+            "parameter/ together)"
+        )
+    return None
+
+
+def ssm_parameter_arn_length(name: str, region: str) -> int:
+    """Length of the parameter's ARN; the account ID is always 12 digits."""
+    try:
+        partition = botocore.session.get_session().get_partition_for_region(region)
+    except botocore.exceptions.UnknownRegionError:  # reported under aws:region
+        partition = "aws"
+    prefix = f"arn:{partition}:ssm:{region}:{'0' * ACCOUNT_ID_LENGTH}:parameter/"
+    return len(prefix) + len(name.removeprefix("/"))
+
+
+def description(service: str, shape: str) -> Callable[[str], str | None]:
+    """A description no longer than the service model's maximum: Secrets Manager
+    `DescriptionType` (max 2048), SSM `ParameterDescription` (max 1024)."""
+
+    def check(value: str) -> str | None:
+        maximum = api_max_length(service, shape)
+        if len(value) > maximum:
+            return f"is {len(value)} characters long; {service} allows at most {maximum}"
+        return None
+
+    return check
+
+
+def k8s_label(key: str, value: str) -> str | None:
+    """A Kubernetes label, lengths included (Kubernetes "Labels and Selectors")."""
+    if not LABEL_KEY.fullmatch(key) or not LABEL_VALUE.fullmatch(value):
+        return "must look like key=value with a valid Kubernetes label key and value"
+    prefix, _, name = key.rpartition("/")
+    if len(name) > K8S_LABEL_NAME_MAX or len(prefix) > K8S_LABEL_PREFIX_MAX:
+        return (
+            f"label key {key!r} is too long: its name part may have at most "
+            f"{K8S_LABEL_NAME_MAX} characters and its prefix at most {K8S_LABEL_PREFIX_MAX}"
+        )
+    if len(value) > K8S_LABEL_VALUE_MAX:
+        return (
+            f"label value is {len(value)} characters long; Kubernetes allows at most "
+            f"{K8S_LABEL_VALUE_MAX}"
+        )
+    return None
+
+
+def eks_node_label(value: str) -> str | None:
+    """A label of an EKS managed nodegroup: botocore eks `labelKey` and `labelValue` are
+    1-63 characters each, the key's prefix included (stricter than Kubernetes, and an empty
+    value is refused)."""
+    if problem := label(value):
+        return problem
+    key, _, val = value.partition("=")
+    key_max = api_max_length("eks", "labelKey")
+    value_max = api_max_length("eks", "labelValue")
+    if len(key) > key_max:
+        return f"key is {len(key)} characters long; EKS node labels allow 1-{key_max}"
+    if not 1 <= len(val) <= value_max:
+        return f"value is {len(val)} characters long; EKS node labels allow 1-{value_max}"
+    return None
+
+
+def eks_node_taint(value: str) -> str | None:
+    """A taint of an EKS managed nodegroup: botocore eks `taintKey` 1-63, `taintValue` 0-63."""
+    if problem := taint(value):
+        return problem
+    match = TAINT.fullmatch(value)
+    assert match
+    key, val = match.group(1), match.group(2) or ""
+    key_max = api_max_length("eks", "taintKey")
+    value_max = api_max_length("eks", "taintValue")
+    if len(key) > key_max or len(val) > value_max:
+        return f"key may have at most {key_max} characters and value at most {value_max} (EKS)"
+    return None

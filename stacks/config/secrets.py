@@ -7,7 +7,6 @@ import re
 from dataclasses import replace
 
 from components.modes import SecretType
-from components.secrets import SSM_PARAMETER_NAME
 from stacks.config import rules
 from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec, SecretsStoreSettings
 from stacks.config.reader import ConfigReader, Fields
@@ -28,20 +27,24 @@ SECRET_FIELDS = (
 )
 
 
-def _name(f: Fields, kind: SecretType) -> str | None:
+def _name(f: Fields, kind: SecretType, region: str) -> str | None:
     name = f.string("name")
     if kind == SecretType.SSM_PARAMETER:
-        if len(name) > 1011 or not SSM_PARAMETER_NAME.fullmatch(name):
-            f.fail(
-                "name",
-                name,
-                "must be an SSM parameter name: letters, digits, _ . - and / between levels",
-            )
-            return None
-    elif not rules.SECRET_NAME.fullmatch(name):
-        f.fail("name", name, "must be 1-512 letters, digits or /_+=.@-")
+        created = not f.item.get("existingArn")
+        problem = rules.ssm_parameter_name(name, region, created=created)
+    else:
+        problem = rules.secret_name(name)
+    if problem:
+        f.fail("name", name, problem)
         return None
     return name
+
+
+DESCRIPTION_LIMITS = {
+    SecretType.SECRETS_MANAGER: rules.description("secretsmanager", "DescriptionType"),
+    SecretType.SSM_PARAMETER: rules.description("ssm", "ParameterDescription"),
+}
+"""botocore secretsmanager `DescriptionType` max 2048; ssm `ParameterDescription` max 1024."""
 
 
 def _existing_arn(f: Fields, kind: SecretType, region: str) -> str:
@@ -154,7 +157,7 @@ def _jmes_path(f: Fields, first_file: str) -> tuple[JmesPathEntry, ...]:
 def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec | None:
     f = Fields(r, f"secrets[{index}]", item, SECRET_FIELDS)
     kind = f.choice("type", SecretType, SecretType.SECRETS_MANAGER)
-    name = _name(f, kind)
+    name = _name(f, kind, region)
     if name is None:
         return None
     arn = _existing_arn(f, kind, region)
@@ -180,7 +183,7 @@ def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec 
     spec = SecretSpec(
         name=name,
         type=kind,
-        description=f.string("description"),
+        description=f.string("description", check=DESCRIPTION_LIMITS[kind]),
         existing_arn=arn,
         import_existing=adopt,
         object_alias=f.string("objectAlias", check=rules.file_name),
@@ -191,7 +194,16 @@ def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec 
         rotation_days=rotation[1],
         rotation_schedule=rotation[2],
     )
-    return replace(spec, jmes_path=_jmes_path(f, spec.file_names[0]))
+    mounted = spec.file_names[0]
+    if len(mounted) > rules.FILE_NAME_MAX:
+        # The file name is derived from the secret's name when objectAlias is not given.
+        f.fail(
+            "name",
+            name,
+            f"makes the mounted file name {len(mounted)} characters long; a file name has at "
+            f"most {rules.FILE_NAME_MAX}: give objectAlias",
+        )
+    return replace(spec, jmes_path=_jmes_path(f, mounted))
 
 
 def parse_secrets(r: ConfigReader, region: str) -> tuple[SecretSpec, ...]:

@@ -189,3 +189,33 @@ def test_namespace_alias_keeps_an_adopted_namespace(build):
     rec = build(program)
     assert rec.named("demo-namespace").parent.endswith("NamespaceBaseline::demo")
     assert len(captured["ready"]) == 5  # namespace, limits, quota, deny, dns
+
+
+def _long(n: int) -> str:
+    """A DNS-1123 subdomain of exactly n characters (labels of at most 63)."""
+    labels, left = [], n
+    while left > 0:
+        size = min(63, left if left <= 63 else left - 2)
+        labels.append("a" * size)
+        left -= size + 1
+    return ".".join(labels)
+
+
+def test_rule_names_are_refused_once_the_policy_name_passes_253_characters():
+    """NetworkPolicy names are Kubernetes object names: `allow-ingress-<rule>` <= 253."""
+    assert len(_long(239)) == 239 and len(_long(240)) == 240
+    IngressAllow(_long(239), WEB, [80], from_anywhere=True)
+    EgressAllow(_long(240), WEB, [80], to_cidr="10.0.0.0/8")
+    with pytest.raises(ValueError, match="NetworkPolicy name allow-ingress-<name> 254"):
+        IngressAllow(_long(240), WEB, [80], from_anywhere=True)
+    with pytest.raises(ValueError, match="NetworkPolicy name allow-egress-<name> 254"):
+        EgressAllow(_long(241), WEB, [80], to_cidr="10.0.0.0/8")
+
+
+def test_a_rule_opens_at_most_24_distinct_ports():
+    """The VPC CNI's agent takes at most 24 ports per protocol in one ingress/egress rule."""
+    IngressAllow("r", WEB, [*range(1, 25), 1], from_anywhere=True)  # 24 distinct
+    with pytest.raises(ValueError, match="lists 25 distinct ports"):
+        IngressAllow("r", WEB, list(range(1, 26)), from_anywhere=True)
+    with pytest.raises(ValueError, match="lists 25 distinct ports"):
+        EgressAllow("r", WEB, list(range(1, 26)), to_cidr="10.0.0.0/8")

@@ -162,6 +162,17 @@ def test_referenced_parameter_creates_nothing(build):
 def test_parameter_names_are_validated():
     with pytest.raises(ValueError, match="is not a valid SSM name"):
         ManagedParameterArgs("team a/url", value="v")
+    with pytest.raises(ValueError, match="is not a valid SSM name"):
+        ManagedParameterArgs("/team/caf\u00e9", value="v")
+
+
+@pytest.mark.parametrize("name", ["awsParam", "/SSM/db", "/aws/service/x"])
+def test_a_created_parameter_may_not_take_a_name_aws_reserves(name):
+    """SSM refuses names prefixed aws or ssm (any case); AWS's own may still be referenced."""
+    with pytest.raises(ValueError, match="begins with aws or ssm"):
+        ManagedParameterArgs(name, value="v")
+    arn = f"arn:aws:ssm:ap-southeast-1:123456789012:parameter/{name.lstrip('/')}"
+    ManagedParameterArgs(name, existing_arn=arn)
 
 
 def test_secrets_key_is_multi_region_rotated_and_replicated_where_secrets_go(build):

@@ -21,6 +21,18 @@ SM_ARN = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:x-AbCdEf"
 OUTSIDE = json.loads(stack_config("dev")[key("secretNamesOutsidePrefix")])
 """dev's secrets kept outside its secretNamePrefix."""
 SINGLE_KEY = "arn:aws:kms:ap-southeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PUBLIC_39 = [f"198.51.{i}.0/24" for i in range(39)]
+PUBLIC_41 = [f"198.51.{i}.0/24" for i in range(41)]
+CI_TWO = {
+    "ciRunnerCidrs": '["192.0.2.0/28", "192.0.2.16/28"]',
+    "ciRunnerLabel": "eks-secrets-platform-dev",
+    "ciDeployRoleArn": "arn:aws:iam::123456789012:role/eks-secrets-platform-dev-deploy",
+}
+SSM_16_LEVELS = "/" + "/".join(f"l{i}" for i in range(16))
+SA_64 = f"{'s' * 30}.{'s' * 33}"
+"""A valid ServiceAccount name (DNS-1123 subdomain) one character too long for a label value."""
+RULE_240 = ".".join(["r" * 63] * 3 + ["r" * 48])
+"""A DNS-1123 subdomain of 240 characters: `allow-ingress-` makes it 254."""
 
 
 def c(message: str, overrides: dict[str, Any] | None = None, **lists: Any):
@@ -228,7 +240,7 @@ CASES = [
         secret={"name": "x", "type": "vault"},
     ),
     c(
-        f"{k('secrets')}[{N}].name = 'a b': must be 1-512 letters, digits or /_+=.@-",
+        f"{k('secrets')}[{N}].name = 'a b': must be 1-512 ASCII letters, digits or /_+=.@-",
         secret={"name": "a b"},
     ),
     c(
@@ -748,6 +760,180 @@ CASES = [
         f"{k('nodeInstanceType')} is not a key of this project (Pulumi.yaml declares none); did you mean {k('nodeInstanceTypes')}?",
         {"nodeInstanceType": "t3.large"},
     ),
+    # --- AWS and Kubernetes limits (stacks/config/rules.py cites each) ------------------
+    c(
+        f"{k('nodeInstanceTypes')}[0] = 't3.larg': is not an EC2 instance type the AWS SDK "
+        "knows; t3 has 2xlarge, large, medium, micro, nano, small, xlarge",
+        {"nodeInstanceTypes": '["t3.larg"]'},
+    ),
+    c(
+        f"{k('publicAccessCidrs')} = {PUBLIC_39!r}: with ciRunnerCidrs (2) makes 41 distinct "
+        "public endpoint CIDRs; EKS allows at most 40 per cluster (quota not adjustable)",
+        {"publicAccessCidrs": json.dumps(PUBLIC_39), **CI_TWO},
+    ),
+    c(
+        f"{k('publicAccessCidrs')} = {PUBLIC_41!r}: with ciRunnerCidrs (0) makes 41 distinct "
+        "public endpoint CIDRs; EKS allows at most 40",
+        {
+            "publicAccessCidrs": json.dumps(PUBLIC_41),
+            "ciRunnerCidrs": "[]",
+            "ciRunnerLabel": "",
+            "ciDeployRoleArn": "",
+        },
+    ),
+    c(
+        f"{k('nodeLabels')}[0] = 'role=': value is 0 characters long; EKS node labels allow 1-63",
+        {"nodeLabels": '["role="]'},
+    ),
+    c(
+        f"{k('nodeLabels')}[0] = 'role={'v' * 64}': label value is 64 characters long; "
+        "Kubernetes allows at most 63",
+        {"nodeLabels": json.dumps([f"role={'v' * 64}"])},
+    ),
+    c(
+        f"{k('nodeLabels')}[0] = 'example.com/{'k' * 52}=v': key is 64 characters long; EKS "
+        "node labels allow 1-63",
+        {"nodeLabels": json.dumps([f"example.com/{'k' * 52}=v"])},
+    ),
+    c(
+        f"{k('nodeTaints')}[0] = 'example.com/{'k' * 52}:NoSchedule': key may have at most 63 "
+        "characters and value at most 63 (EKS)",
+        {"nodeTaints": json.dumps([f"example.com/{'k' * 52}:NoSchedule"])},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'café': must be 1-512 ASCII letters, digits or /_+=.@-",
+        secret={"name": "café"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '{'s' * 513}': must be 1-512 ASCII letters",
+        secret={"name": "s" * 513},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'team/{'f' * 251}': makes the mounted file name 256 "
+        "characters long; a file name has at most 255: give objectAlias",
+        secret={"name": f"team/{'f' * 251}"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].description = '{'d' * 2049}': is 2049 characters long; "
+        "secretsmanager allows at most 2048",
+        secret={"name": "described", "description": "d" * 2049},
+    ),
+    c(
+        f"{k('secrets')}[{N}].description = '{'d' * 1025}': is 1025 characters long; ssm "
+        "allows at most 1024",
+        secret={"name": "/described", "type": "ssmparameter", "description": "d" * 1025},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'awsParam': must not begin with aws or ssm (any case, also "
+        "after /): AWS reserves them",
+        secret={"name": "awsParam", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '/SSM/team/db': must not begin with aws or ssm",
+        secret={"name": "/SSM/team/db", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = 'team/db': is in a hierarchy but not fully qualified: "
+        "start it with /, e.g. /team/db",
+        secret={"name": "team/db", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '{SSM_16_LEVELS}': has 16 hierarchy levels; SSM allows at "
+        "most 15",
+        secret={"name": SSM_16_LEVELS, "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '/{'p' * 962}': is too long: with its ARN it is 1012 "
+        "characters; SSM allows at most 1011",
+        secret={"name": "/" + "p" * 962, "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('secrets')}[{N}].name = '/team/caf\u00e9': must be an SSM parameter name: ASCII "
+        "letters",
+        secret={"name": "/team/caf\u00e9", "type": "ssmparameter"},
+    ),
+    c(
+        f"{k('apps')}[{A}].name = '{'a' * 39}': is too long for identity irsa: makes the IAM "
+        f"role name {'a' * 39}-secrets-irsa-role-<7 random characters> 65 characters long; AWS "
+        "allows at most 64 (shorten it by 1)",
+        app={"name": "a" * 39, "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].name = '{'p' * 38}': is too long for identity pod-identity: makes the "
+        f"IAM role name {'p' * 38}-secrets-podid-role-<7 random characters> 65 characters long",
+        app={"name": "p" * 38, "secrets": ["redis-password"], "identity": "pod-identity"},
+    ),
+    c(
+        f"{k('apps')}[{A}].serviceAccount = '{SA_64}': is 64 characters long; it becomes the "
+        "label app.kubernetes.io/name of its ServiceAccount, and label values have at most 63",
+        app={"name": "t", "serviceAccount": SA_64, "secrets": ["redis-password"]},
+    ),
+    c(
+        f"{k('apps')}[{A}].ingress[0].podLabels = {{'app': '{'w' * 64}'}}: app={'w' * 64} is "
+        "not a valid Kubernetes label: label value is 64 characters long; Kubernetes allows at "
+        "most 63",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [
+                {
+                    "name": "web",
+                    "podLabels": {"app": "w" * 64},
+                    "ports": [80],
+                    "fromPodLabels": {"a": "b"},
+                }
+            ],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].ingress[0].name = '{RULE_240}': makes the NetworkPolicy name "
+        "allow-ingress-<name> 254 characters long; Kubernetes object names have at most 253 "
+        "(so at most 239 here)",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [
+                {
+                    "name": RULE_240,
+                    "podLabels": {"app": "web"},
+                    "ports": [80],
+                    "fromPodLabels": {"a": "b"},
+                }
+            ],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].egress[0].ports = {list(range(1, 26))}: lists 25 distinct ports; the "
+        "VPC CNI network policy agent accepts at most 24 per protocol in one ingress or egress "
+        "rule: split it into several rules",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "egress": [
+                {
+                    "name": "out",
+                    "podLabels": {"app": "web"},
+                    "ports": list(range(1, 26)),
+                    "cidr": "10.0.0.0/8",
+                }
+            ],
+        },
+    ),
+    c(
+        f"{k('apps')}[{A}].ingress[0].ports = {list(range(100, 125))}: lists 25 distinct ports",
+        app={
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [
+                {
+                    "name": "in",
+                    "podLabels": {"app": "web"},
+                    "ports": list(range(100, 125)),
+                    "fromPodLabels": {"a": "b"},
+                }
+            ],
+        },
+    ),
 ]
 
 
@@ -807,6 +993,35 @@ def _ingress(ports):
     return IngressAllow("web", {"app": "web"}, ports, {"app": "client"})
 
 
+def _named_ingress(name):
+    from components.namespace_baseline import IngressAllow
+
+    return IngressAllow(name, {"app": "web"}, [80], {"app": "client"})
+
+
+def _irsa_args(service_account):
+    from components.irsa import IrsaRoleArgs
+
+    return IrsaRoleArgs("arn:aws:iam::1:oidc-provider/x", "x", "team", service_account)
+
+
+def _app_with_ingress(name, ports):
+    rule = {"name": name, "podLabels": {"app": "web"}, "ports": ports}
+    return {
+        "app": {
+            "name": "t",
+            "secrets": ["redis-password"],
+            "ingress": [{**rule, "fromPodLabels": {"app": "client"}}],
+        }
+    }
+
+
+def _parameter_args(name):
+    from components.secrets import ManagedParameterArgs
+
+    return ManagedParameterArgs(name, value="v")
+
+
 def _quota(pods):
     from components.namespace_baseline import Quota
 
@@ -852,6 +1067,18 @@ INVARIANTS = [
             }
         },
     ),
+    (lambda: _ingress(list(range(1, 26))), {}, _app_with_ingress("web", list(range(1, 26)))),
+    (lambda: _named_ingress(RULE_240), {}, _app_with_ingress(RULE_240, [80])),
+    (
+        lambda: _parameter_args("/SSM/db"),
+        {},
+        {"secret": {"name": "/SSM/db", "type": "ssmparameter"}},
+    ),
+    (
+        lambda: _irsa_args(SA_64),
+        {},
+        {"app": {"name": "t", "serviceAccount": SA_64, "secrets": ["redis-password"]}},
+    ),
     (
         lambda: _quota(0),
         {},
@@ -875,4 +1102,6 @@ def test_config_never_lets_through_a_value_a_component_would_refuse(
     given = {(name if ":" in name else key(name)): v for name, v in overrides.items()}
     if "app" in lists:
         lists = {"apps": [*APPS, lists["app"]]}
+    if "secret" in lists:
+        lists = {"secrets": [*SECRETS, lists["secret"]]}
     assert problems(given, **lists)

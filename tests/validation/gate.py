@@ -447,12 +447,55 @@ def pod_security_label_errors(cluster: Cluster) -> list[str]:
     return errors
 
 
+def _container_port(pod: PodTemplate, target: Any) -> int | None:
+    """The container port number a Service's targetPort (a name or a number) resolves to."""
+    for container in pod.containers:
+        for port in container.get("ports") or []:
+            if target in (port.get("name"), port.get("containerPort")):
+                return port.get("containerPort")
+    return target if isinstance(target, int) else None
+
+
+def service_port_errors(cluster: Cluster) -> list[str]:
+    """Where a NetworkPolicy selects a Service's pods, the Service's port equals the container
+    port it targets: EKS user guide "Limit Pod traffic with Kubernetes network policies",
+    Considerations: "For any of your Kubernetes services, the service port must be the same
+    as the container port" (the VPC CNI's agent matches policies on the pod's port)."""
+    errors: list[str] = []
+    policies: dict[str, list[dict[str, Any]]] = {}
+    for _, m in cluster.of_kind("NetworkPolicy"):
+        policies.setdefault(namespace_of(m), []).append((m.get("spec") or {}).get("podSelector"))
+    for path, m in cluster.of_kind("Service"):
+        where, spec, ns = describe(path, m), m.get("spec") or {}, namespace_of(m)
+        selector = spec.get("selector") or {}
+        if not selector or cluster.is_opaque(ns):
+            continue
+        pods = [
+            p for p in cluster.pods_in(ns) if selector_matches({"matchLabels": selector}, p.labels)
+        ]
+        governed = [
+            p for p in pods if any(selector_matches(s, p.labels) for s in policies.get(ns, []))
+        ]
+        for port in spec.get("ports") or []:
+            target = port.get("targetPort", port.get("port"))
+            for pod in governed:
+                number = _container_port(pod, target)
+                if number != port.get("port"):
+                    errors.append(
+                        f"{where}: port {port.get('port')} targets container port {number} "
+                        f"({target!r}) of {pod.owner}; with network policies the VPC CNI "
+                        "needs the Service port to equal the container port"
+                    )
+    return errors
+
+
 SEMANTIC_CHECKS: dict[str, Callable[[Cluster], list[str]]] = {
     "enums": enum_errors,
     "workload selectors": workload_selector_errors,
     "selector targets": selector_target_errors,
     "references": reference_errors,
     "pod security labels": pod_security_label_errors,
+    "service ports equal container ports": service_port_errors,
 }
 
 

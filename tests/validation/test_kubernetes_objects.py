@@ -207,3 +207,20 @@ def test_selector_semantics_follow_kubernetes():
     for expression, expected in expressions:
         assert gate.selector_matches({"matchExpressions": [expression]}, labels) is expected
     assert copy.deepcopy(labels) == labels
+
+
+def test_service_port_other_than_its_container_port_fails_where_a_network_policy_applies():
+    """EKS: "the service port must be the same as the container port" under VPC CNI policies."""
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "default-deny", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
+    mapped = _service(GOOD_SELECTOR)  # port 80 -> http (8080)
+    assert gate.service_port_errors(_cluster(_deployment(), mapped)) == []  # no policy there
+    errors = gate.service_port_errors(_cluster(_deployment(), mapped, deny))
+    assert len(errors) == 1 and "port 80 targets container port 8080" in errors[0]
+    equal = _service(GOOD_SELECTOR)
+    equal["spec"]["ports"][0]["port"] = 8080
+    assert gate.service_port_errors(_cluster(_deployment(), equal, deny)) == []

@@ -74,10 +74,11 @@ def test_pod_is_hardened_and_only_nginx_sees_the_certificate():
     assert spec["serviceAccountName"] == "web-tls"
 
 
-def test_service_maps_443_to_the_tls_port_and_selects_the_pod():
+def test_service_serves_on_the_tls_port_itself_and_selects_the_pod():
+    """With network policies the VPC CNI needs the Service port to equal the container port."""
     spec = service_spec("ClusterIP")
     assert spec["ports"] == [
-        {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}
+        {"name": "https", "port": 8443, "targetPort": "https", "protocol": "TCP"}
     ]
     assert selects(spec["selector"], web_labels())
     assert service_annotations("ClusterIP", "internal") == {}
