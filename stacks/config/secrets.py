@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from components.modes import SecretType
+from components.secrets import SSM_PARAMETER_NAME
 from stacks.config import rules
 from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec, SecretsStoreSettings
 from stacks.config.reader import ConfigReader, Fields

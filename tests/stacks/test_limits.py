@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from stacks.config import rules
-from tests.stacks.configs import key, load_config, problems, raw_config, stack_apps
+from tests.stacks.configs import (
+    key,
+    load_config,
+    outside_prefix,
+    problems,
+    raw_config,
+    stack_apps,
+)
 from tools.pulumi_mocks import Recorder, run_program
 
 APPS = stack_apps()
@@ -79,7 +86,7 @@ def test_longest_app_name_whose_iam_autonames_fit(identity, longest):
         fields["secrets"] = ["abac-secret"]
     at = app("a" * longest, **fields)
     lists = {"secrets": secrets} if secrets else {}
-    load_config(apps=[*APPS, at], **lists)
+    load_config(outside_prefix("abac-secret") if secrets else None, apps=[*APPS, at], **lists)
     if longest < 63:
         over = app("a" * (longest + 1), **fields)
         found = problems(apps=[*APPS, over])
@@ -145,16 +152,16 @@ def test_secret_and_parameter_names_at_and_past_their_limits(kind, name, good):
     if len(name) > rules.FILE_NAME_MAX:
         secret["objectAlias"] = "long"  # the name is too long for the mounted file's name
     if good:
-        load_config(secrets=[*_dev_secrets(), secret])
+        load_config(outside_prefix(name), secrets=[*_dev_secrets(), secret])
     else:
-        found = problems(secrets=[*_dev_secrets(), secret])
+        found = problems(outside_prefix(name), secrets=[*_dev_secrets(), secret])
         assert any(f"].name = {name!r}:" in p for p in found), found
 
 
 def test_a_name_too_long_for_the_mounted_file_needs_an_object_alias():
     """Without objectAlias the file is named after the secret; Linux NAME_MAX is 255."""
-    load_config(secrets=[*_dev_secrets(), {"name": "f" * 255}])
-    found = problems(secrets=[*_dev_secrets(), {"name": "f" * 256}])
+    load_config(outside_prefix("f" * 255), secrets=[*_dev_secrets(), {"name": "f" * 255}])
+    found = problems(outside_prefix("f" * 256), secrets=[*_dev_secrets(), {"name": "f" * 256}])
     assert any("makes the mounted file name 256 characters long" in p for p in found), found
 
 
@@ -174,8 +181,8 @@ def test_longest_description_passes_and_one_more_character_fails(kind, longest):
     def secret(n: int) -> dict[str, Any]:
         return {"name": "/described", "type": kind, "description": "d" * n}
 
-    load_config(secrets=[*_dev_secrets(), secret(longest)])
-    found = problems(secrets=[*_dev_secrets(), secret(longest + 1)])
+    load_config(outside_prefix("/described"), secrets=[*_dev_secrets(), secret(longest)])
+    found = problems(outside_prefix("/described"), secrets=[*_dev_secrets(), secret(longest + 1)])
     assert any(f"is {longest + 1} characters long" in p for p in found), found
 
 
