@@ -27,8 +27,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 IAM_DIR = Path(__file__).resolve().parent
 PROJECT = "eks-secrets-platform"
@@ -101,10 +99,11 @@ def stack_settings(stack: str) -> dict[str, Any]:
     """The cluster name, and the secrets and parameters: the program's, and those the stack
     file references by ARN (read, never written)."""
     _project_importable()
+    from stacks.config.yaml_loader import load
     from tools.pulumi_mocks import stack_config
 
     config = stack_config(stack)
-    listed = yaml.safe_load(config.get(f"{PROJECT}:secrets") or "[]") or []
+    listed = load(config.get(f"{PROJECT}:secrets") or "[]") or []
     referenced = [s for s in listed if s.get("existingArn") and not s.get("import")]
     imported = {s["name"]: s["existingArn"] for s in listed if s.get("import")}
     owned = [
