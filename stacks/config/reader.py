@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stacks.config import schema
-from stacks.config.yaml_loader import YamlError, load
+from stacks.config.yaml_loader import YamlError, load, load_marked
 
 RawGetter = Callable[[str], "str | None"]
 Check = Callable[[str], "str | None"]
@@ -158,9 +158,19 @@ class ConfigReader:
         Pulumi.<stack>.yaml holds exactly this block (not when `-c` gave another value)."""
         if not self.stack:
             return None
-        from stacks.config.stack_file import block_line
-
-        return block_line(Path(f"Pulumi.{self.stack}.yaml"), self.key(key), text)
+        path = Path(f"Pulumi.{self.stack}.yaml")
+        try:
+            document, marks = load_marked(path.read_text(encoding="utf-8-sig"), path.name)
+        except (OSError, YamlError):
+            return None
+        config = document.get("config") if isinstance(document, dict) else None
+        if not isinstance(config, dict):
+            return None
+        for written in (self.key(key), key):
+            mark = marks.get(("config", written))
+            if mark is not None and mark.literal_block and config.get(written) == text:
+                return mark.value_line  # the `|` line: block line N is file line (this + N)
+        return None
 
 
 class Fields:

@@ -142,24 +142,6 @@ def read_stack_file(path: Path, stack: str | None = None) -> dict[str, Any]:
     return values
 
 
-def block_line(path: Path, key: str, text: str) -> int | None:
-    """The file line where `key`'s `|` block starts (the line before its first), when the
-    file holds exactly `text` there: block line N is file line (this + N)."""
-    try:
-        document, marks = load_marked(path.read_text(encoding="utf-8-sig"), path.name)
-    except (OSError, YamlError):
-        return None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        return None
-    short = key.removeprefix(f"{schema.PROJECT}:")
-    for written in (key, short):
-        mark = marks.get(("config", written))
-        if mark is not None and mark.literal_block and config.get(written) == text:
-            return mark.value_line
-    return None
-
-
 def config_strings(path: Path, overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """The config the Pulumi CLI hands the program: Pulumi.yaml defaults overlaid with the
     stack file, then `overrides` (like `pulumi up -c`), every value as the string the CLI
