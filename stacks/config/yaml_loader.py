@@ -5,9 +5,10 @@ The Pulumi CLI (pulumi/pulumi `sdk/go/common/encoding/marshal.go`, read at commi
 tag pkg/v3.259.0+14) parses `Pulumi.yaml` and `Pulumi.<stack>.yaml` with gopkg.in/yaml.v3
 v3.0.1 into `any`: YAML 1.2 scalars, so `yes`, `on` and `no` are strings (v3 reads them as
 booleans only into a Go `bool`, which config values never are), and a key given twice in one
-mapping fails with `mapping key "x" already defined at line N` (yaml.v3 `decode.go`, whose
-decoder checks unique keys). PyYAML is YAML 1.1 (`yes` is true) and lets the last duplicate
-win, so a stack that passed the offline checks could fail under `pulumi up`, or the reverse.
+mapping fails with `mapping key "x" already defined at line N` (yaml.v3 `decode.go`:
+`newDecoder` sets `uniqueKeys: true`, and `mapping` checks every key pair). PyYAML is YAML
+1.1 (`yes` is true) and lets the last duplicate win, so a stack that passed the offline
+checks could fail under `pulumi up`, or the reverse.
 ruamel.yaml loads YAML 1.2 and refuses duplicate keys by default; every error here carries
 `source:line:column`.
 """

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from stacks.config.stack_file import StackFileError, config_strings
+from stacks.config.yaml_loader import YamlError, load
 from tools import check, render
 from tools.pulumi_mocks import ROOT
 
@@ -269,3 +270,47 @@ def test_render_prints_a_stack_file_error_without_a_traceback(tmp_path, monkeypa
         "parsing a block mapping at line 2, column 1); check this line's indentation"
     ]
     assert not Path(tmp_path / "out").exists()
+
+
+# --- the loader itself ----------------------------------------------------------------------
+
+
+def test_loader_reads_yaml_1_2_scalars_as_the_pulumi_cli_does():
+    data = load("a: yes\nb: no\nc: on\nd: off\ne: true\nf: false\ng: 2\nh: '2'\n")
+    assert data == {
+        "a": "yes",
+        "b": "no",
+        "c": "on",
+        "d": "off",
+        "e": True,
+        "f": False,
+        "g": 2,
+        "h": "2",
+    }
+
+
+def test_loader_names_the_first_definition_of_a_nested_duplicate_key():
+    with pytest.raises(YamlError) as caught:
+        load("a:\n  b: 1\n  c: 2\n  b: 3\n", "x.yaml")
+    assert str(caught.value) == 'x.yaml:4:3: mapping key "b" already defined at line 2'
+    assert (caught.value.line, caught.value.column) == (4, 3)
+
+
+def test_values_the_cli_accepts_pass_the_type_check(tmp_path):
+    """Integers as quoted text (strconv.Atoi reads them) and encrypted values pass, as with
+    the CLI; only what `pulumi up` refuses is refused."""
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        edited(
+            ("availabilityZoneCount: 2", 'availabilityZoneCount: "2"'),
+            ("enableSecretRotation: true", "enableSecretRotation: 'false'"),
+            (
+                "  eks-secrets-platform:owner",
+                "  eks-secrets-platform:secretValues:\n    secure: AAABAJxyz\n"
+                "  eks-secrets-platform:owner",
+            ),
+        )
+    )
+    config = config_strings(tmp_path / "Pulumi.qa.yaml")
+    assert config[f"{NS}:availabilityZoneCount"] == "2"
+    assert config[f"{NS}:enableSecretRotation"] == "false"
+    assert check.check("qa", tmp_path) == []
