@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint typecheck render clean
+.PHONY: install test lint typecheck render check clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ typecheck:
 STACK ?= dev
 render:
 	$(VENV)/bin/python -m tools.render --stack $(STACK) --out build/$(STACK)
+
+# The stack's config alone, without running the program: make check STACK=dev. Reads the
+# stack file as the Pulumi CLI does and runs every config rule; one line per problem.
+check:
+	$(VENV)/bin/python -m tools.check --stack $(STACK)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -121,7 +121,7 @@ def load(
 ) -> StackConfig:
     """Parses and validates the whole stack config; raises ConfigError listing every problem.
     `keys` are every config key the stack sets: undeclared ones are refused."""
-    r = ConfigReader(get_raw)
+    r = ConfigReader(get_raw, stack=stack)
     r.problems.extend(schema.undeclared(keys))
     region = parse_region(r, get_raw("aws:region"))
     network = parse_network(r)

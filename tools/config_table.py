@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from stacks.config.yaml_loader import load  # noqa: E402
 
 
 def _default(decl: dict) -> str:
@@ -25,7 +28,7 @@ def _default(decl: dict) -> str:
 
 
 def config_table() -> str:
-    config = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    config = load((ROOT / "Pulumi.yaml").read_text(), "Pulumi.yaml")["config"]
     rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
     for key, decl in config.items():
         kind = decl["type"] + (f" of {decl['items']['type']}" if "items" in decl else "")

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 
-from stacks.config.reader import as_config_string
-from stacks.config.schema import declarations
+from stacks.config.stack_file import config_strings
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -390,20 +388,10 @@ def _plain_value(value: Any, keep_secrets: bool) -> Any:
 
 
 def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
-    """The config the Pulumi CLI would hand the program: Pulumi.yaml defaults overlaid with
-    Pulumi.<stack>.yaml, every value as the string the CLI passes (arrays as JSON). Keys
-    Pulumi.yaml does not declare are passed on: the program itself refuses them."""
-    values: dict[str, Any] = {
-        f"{PROJECT}:{name}": decl.default
-        for name, decl in declarations().items()
-        if decl.default is not None
-    }
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        raise FileNotFoundError(f"no stack file {stack_file.name}")
-    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
-    values.update(overrides or {})
-    return {key: as_config_string(value) for key, value in values.items() if value is not None}
+    """The config the Pulumi CLI would hand the program for Pulumi.<stack>.yaml (read as the
+    CLI reads it, see `stacks.config.stack_file`), with `overrides` like `pulumi up -c`.
+    Raises StackFileError (a ConfigError) for a file the CLI would refuse."""
+    return config_strings(ROOT / f"Pulumi.{stack}.yaml", overrides)
 
 
 def install_mocks(recorder: Recorder, stack: str, *, region: str = "ap-southeast-1") -> None:

@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from stacks.config.reader import ConfigError  # noqa: E402
+from stacks.config.yaml_loader import YamlError, load  # noqa: E402
 from tools.pulumi_mocks import PROJECT, Recorder, Registration, run_program, stack_config  # noqa: E402
 
 REDACTED = "<redacted>"
@@ -119,12 +120,12 @@ class Render:
 def created_secret_names(config: dict[str, str]) -> list[str]:
     """Names of the secrets the stack creates (not those referenced by `existingArn`).
 
-    A malformed `secrets` value gives an empty list here; the program's own config parser then
-    reports it exactly as `pulumi up` would.
+    Parsed by the program's own YAML loader; a malformed `secrets` value gives an empty list
+    here, and the program's config parser then reports it exactly as `pulumi up` would.
     """
     try:
-        specs = yaml.safe_load(config.get(f"{PROJECT}:secrets", "") or "[]") or []
-    except yaml.YAMLError:
+        specs = load(config.get(f"{PROJECT}:secrets", "") or "[]") or []
+    except YamlError:
         return []
     if not isinstance(specs, list):
         return []

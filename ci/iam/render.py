@@ -31,8 +31,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 IAM_DIR = Path(__file__).resolve().parent
 PROJECT = "eks-secrets-platform"
@@ -121,6 +119,7 @@ def stack_settings(stack: str, config: Mapping[str, str] | None = None) -> dict[
     `pulumi preview` nor `up` calls Secrets Manager or SSM about them, and CI needs no access.
     """
     _project_importable()
+    from stacks.config.yaml_loader import load
     from tools.pulumi_mocks import stack_config
 
     if config is None:
@@ -129,7 +128,7 @@ def stack_settings(stack: str, config: Mapping[str, str] | None = None) -> dict[
         except FileNotFoundError as err:
             raise ValueError(f"--stack {stack!r}: {err}") from None
     config = dict(config)
-    listed = yaml.safe_load(config.get(f"{PROJECT}:secrets") or "[]") or []
+    listed = load(config.get(f"{PROJECT}:secrets") or "[]") or []
     imported = {s["name"]: s["existingArn"] for s in listed if s.get("import")}
     cluster = config.get(f"{PROJECT}:clusterName") or f"eks-secrets-{stack}"
     prefix, outside = fence_of(config, cluster)

@@ -3,7 +3,11 @@
 Pulumi project config can only declare strings, integers, booleans and arrays, so
 structured settings (the `secrets` and `apps` lists) are YAML documents held in string
 keys; this reader parses them and reports errors by key and path, e.g. `apps[1].name`.
-Every default comes from Pulumi.yaml (`schema.default`).
+Every default comes from Pulumi.yaml (`schema.default`). The blocks are parsed by
+`yaml_loader`, the loader the offline tools use for stack files: YAML 1.2 as the Pulumi CLI
+reads it (`yes` is a string), a duplicate key refused (a missing `-` in `apps` otherwise drops
+an app silently), errors by line and column of the block, and of `Pulumi.<stack>.yaml` when
+the program runs where that file holds the block (as under `pulumi up`).
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from stacks.config import schema
+from stacks.config.yaml_loader import YamlError, load, load_marked
 
 RawGetter = Callable[[str], "str | None"]
 Check = Callable[[str], "str | None"]
@@ -44,9 +48,13 @@ def as_config_string(value: Any) -> str:
 class ConfigReader:
     """Typed accessors over raw config strings; failures are collected in `problems`."""
 
-    def __init__(self, get_raw: RawGetter, namespace: str = schema.PROJECT):
+    def __init__(
+        self, get_raw: RawGetter, namespace: str = schema.PROJECT, *, stack: str | None = None
+    ):
         self.namespace = namespace
         self._get_raw = get_raw
+        self.stack = stack
+        """With a stack, YAML errors in a block also name their line in Pulumi.<stack>.yaml."""
         self.problems: list[str] = []
 
     def key(self, name: str) -> str:
@@ -133,14 +141,36 @@ class ConfigReader:
         """A YAML list of mappings held in a string key."""
         text = self.raw(key) or ""
         try:
-            items = yaml.safe_load(text) or []
-        except yaml.YAMLError as exc:
-            self.fail(key, "<yaml>", f"must be a YAML list of mappings ({exc.__class__.__name__})")
+            items = load(text, key) or []
+        except YamlError as exc:
+            where = f"line {exc.line}, column {exc.column} of the block"
+            if (start := self._block_start(key, text)) is not None:
+                where += f", Pulumi.{self.stack}.yaml line {start + exc.line}"
+            self.fail(key, "<yaml>", f"must be a YAML list of mappings: {where}: {exc.problem}")
             return []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             self.fail(key, items, "must be a YAML list of mappings")
             return []
         return items
+
+    def _block_start(self, key: str, text: str) -> int | None:
+        """The stack file's line before `key`'s block, when the current directory's
+        Pulumi.<stack>.yaml holds exactly this block (not when `-c` gave another value)."""
+        if not self.stack:
+            return None
+        path = Path(f"Pulumi.{self.stack}.yaml")
+        try:
+            document, marks = load_marked(path.read_text(encoding="utf-8-sig"), path.name)
+        except (OSError, YamlError):
+            return None
+        config = document.get("config") if isinstance(document, dict) else None
+        if not isinstance(config, dict):
+            return None
+        for written in (self.key(key), key):
+            mark = marks.get(("config", written))
+            if mark is not None and mark.literal_block and config.get(written) == text:
+                return mark.value_line  # the `|` line: block line N is file line (this + N)
+        return None
 
 
 class Fields:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from stacks.config.yaml_loader import load
 
 PROJECT = "eks-secrets-platform"
 PROJECT_FILE = Path(__file__).resolve().parents[2] / "Pulumi.yaml"
@@ -29,12 +29,15 @@ class Declaration:
     default: Any = None
     """None only for keys without a default (the secret `secretValues`)."""
     secret: bool = False
+    items: dict[str, Any] | None = None
+    """An array's `items:` declaration (`{"type": "string"}`), else None."""
 
 
 @functools.cache
 def declarations() -> dict[str, Declaration]:
-    """Every declared key of this project, by short name (no `eks-secrets-platform:`)."""
-    project = yaml.safe_load(PROJECT_FILE.read_text())
+    """Every declared key of this project, by short name (no `eks-secrets-platform:`).
+    Pulumi.yaml is read as the CLI reads it (YAML 1.2, a duplicate key refused)."""
+    project = load(PROJECT_FILE.read_text(encoding="utf-8-sig"), PROJECT_FILE.name)
     return {
         name: Declaration(
             name=name,
@@ -42,6 +45,7 @@ def declarations() -> dict[str, Declaration]:
             description=" ".join(str(decl.get("description", "")).split()),
             default=decl.get("default"),
             secret=bool(decl.get("secret", False)),
+            items=decl.get("items"),
         )
         for name, decl in (project.get("config") or {}).items()
         if ":" not in name

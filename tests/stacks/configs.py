@@ -12,6 +12,8 @@ import yaml
 
 from stacks.config.model import StackConfig
 from stacks.config.reader import ConfigError
+from stacks.config.yaml_loader import YamlError
+from stacks.config.yaml_loader import load as load_yaml
 from stacks.load import load
 from tools.pulumi_mocks import PROJECT, stack_config
 
@@ -25,11 +27,11 @@ def key(name: str) -> str:
 
 
 def stack_secrets(stack: str = "dev") -> list[dict[str, Any]]:
-    return yaml.safe_load(stack_config(stack)[key("secrets")])
+    return load_yaml(stack_config(stack)[key("secrets")])
 
 
 def stack_apps(stack: str = "dev") -> list[dict[str, Any]]:
-    return yaml.safe_load(stack_config(stack)[key("apps")])
+    return load_yaml(stack_config(stack)[key("apps")])
 
 
 def outside_prefix(*names: str, stack: str = "dev") -> dict[str, str]:
@@ -56,10 +58,8 @@ def raw_config(
     values.update(overrides or {})
     if key("secretValues") not in values:
         try:
-            listed = yaml.safe_load(
-                values.get(key("secrets")) or stack_config(stack)[key("secrets")]
-            )
-        except yaml.YAMLError:
+            listed = load_yaml(values.get(key("secrets")) or stack_config(stack)[key("secrets")])
+        except YamlError:
             listed = []
         values[key("secretValues")] = json.dumps(
             {

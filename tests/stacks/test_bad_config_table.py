@@ -229,7 +229,40 @@ CASES = [
     ),
     c(f"{k('owner')} = 'team|a': must be a valid AWS tag value", {"owner": "team|a"}),
     # --- the secrets list -------------------------------------------------------------
-    c(f"{k('secrets')} = '<yaml>': must be a YAML list of mappings", {"secrets": "- [unclosed"}),
+    # The blocks are YAML 1.2 as the Pulumi CLI reads stack files (yes is a string); an error
+    # names its line and column in the block; a key given twice is refused, not "last wins".
+    c(
+        f"{k('secrets')} = '<yaml>': must be a YAML list of mappings: line 1, column 12 of the "
+        "block: expected ',' or ']', but got '<stream end>'",
+        {"secrets": "- [unclosed"},
+    ),
+    c(
+        f"{k('secrets')} = '<yaml>': must be a YAML list of mappings: line 3, column 3 of the "
+        'block: mapping key "type" already defined at line 2',
+        {"secrets": "- name: x\n  type: secretsmanager\n  type: ssmparameter\n"},
+    ),
+    c(
+        f"{k('apps')} = '<yaml>': must be a YAML list of mappings: line 4, column 3 of the "
+        'block: mapping key "name" already defined at line 1',
+        {
+            # the `-` of the second app forgotten: it is not dropped, its keys repeat the first's
+            "apps": "- name: a\n  serviceAccount: a-reader\n  secrets: [redis-password]\n"
+            "  name: b\n  serviceAccount: b-reader\n  secrets: [redis-password]\n"
+        },
+    ),
+    c(
+        f"{k('apps')} = '<yaml>': must be a YAML list of mappings: line 2, column 19 of the "
+        "block: mapping values are not allowed here; check this line's indentation",
+        {"apps": "- name: a\n    serviceAccount: a-reader\n"},
+    ),
+    c(
+        f"{k('apps')}[0].syncSecret = 'yes': must be true or false",
+        {"apps": "- name: a\n  secrets: [redis-password]\n  syncSecret: yes\n"},
+    ),
+    c(
+        f"{k('secrets')}[0].import = 'on': must be true or false",
+        {"secrets": f"- name: x\n  existingArn: {SM_ARN}\n  import: on\n"},
+    ),
     c(f"{k('secrets')} = ['a']: must be a YAML list of mappings", {"secrets": "- a"}),
     c(
         f"{k('secrets')}[{N}] = ['ttl']: unknown field(s); allowed: name, type",

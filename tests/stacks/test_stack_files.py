@@ -1,8 +1,9 @@
 """Each stack file is complete, uses only declared keys, and differs where it matters."""
 
 import pytest
-import yaml
 
+from stacks.config.stack_file import read_stack_file
+from stacks.config.yaml_loader import load
 from tests.conftest import STACKS
 from tools.pulumi_mocks import PROJECT, ROOT, Recorder
 
@@ -27,8 +28,8 @@ def test_the_three_environments_exist():
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_files_set_only_declared_keys(stack):
-    declared = set(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"])
-    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    declared = set(load((ROOT / "Pulumi.yaml").read_text())["config"])
+    values = read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
     ours = {k.split(":", 1)[1] for k in values if k.startswith(f"{NS}:")}
     assert ours - declared == set(), f"undeclared keys (typos?) in Pulumi.{stack}.yaml"
     assert values["aws:region"]
