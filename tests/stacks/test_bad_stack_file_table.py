@@ -26,17 +26,17 @@ config:
   eks-secrets-platform:enableSecretRotation: true
   eks-secrets-platform:nodeInstanceTypes: ["t3.large"]
   eks-secrets-platform:secrets: |
-    - name: qa-credentials
+    - name: eks-secrets-qa/credentials
       namespace: qa-app
-    - name: qa-token
+    - name: eks-secrets-qa/token
       namespace: qa-app
   eks-secrets-platform:apps: |
     - name: qa-app
       serviceAccount: qa-reader
-      secrets: [qa-credentials]
+      secrets: [eks-secrets-qa/credentials]
     - name: qa-other
       serviceAccount: qa-other-reader
-      secrets: [qa-token]
+      secrets: [eks-secrets-qa/token]
 """
 NS = "eks-secrets-platform"
 
@@ -106,8 +106,8 @@ CASES = [
     case(
         'Pulumi.qa.yaml:20:1: mapping key "config" already defined at line 2',
         (
-            "      secrets: [qa-token]\n",
-            "      secrets: [qa-token]\nconfig:\n  aws:region: us-east-1\n",
+            "      secrets: [eks-secrets-qa/token]\n",
+            "      secrets: [eks-secrets-qa/token]\nconfig:\n  aws:region: us-east-1\n",
         ),
     ),
     case(
@@ -118,7 +118,7 @@ CASES = [
     case(
         f"{NS}:secrets = '<yaml>': must be a YAML list of mappings: line 3, column 3 of the "
         'block, Pulumi.qa.yaml line 11: mapping key "namespace" already defined at line 2',
-        ("    - name: qa-token", "      namespace: qa-other\n    - name: qa-token"),
+        ("    - name: eks-secrets-qa/token", "      namespace: qa-other\n    - name: eks-secrets-qa/token"),
     ),
     # --- syntax errors: where, in one line ---------------------------------------------
     case(
@@ -133,7 +133,7 @@ CASES = [
         f"{NS}:apps = '<yaml>': must be a YAML list of mappings: line 4, column 7 of the block, "
         "Pulumi.qa.yaml line 17: expected ',' or ']', but got ':' (while parsing a flow sequence "
         "at line 3, column 12)",
-        ("secrets: [qa-credentials]", "secrets: [qa-credentials"),
+        ("secrets: [eks-secrets-qa/credentials]", "secrets: [eks-secrets-qa/credentials"),
     ),
     case(
         "Pulumi.qa.yaml:4:2: expected <block end>, but found '<block mapping start>' (while "
