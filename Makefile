@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint typecheck render clean
+.PHONY: install test lint typecheck render docs clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,7 @@ install:
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
+	npm ci --prefix ci/docs --no-audit --no-fund --loglevel=error
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest
@@ -33,6 +34,10 @@ typecheck:
 STACK ?= dev
 render:
 	$(VENV)/bin/python -m tools.render --stack $(STACK) --out build/$(STACK)
+
+# The documentation site into build/site (`make test` builds it too, strict, into a temp dir).
+docs:
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
