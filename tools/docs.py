@@ -74,6 +74,8 @@ def _default(value: ast.expr) -> str:
         and value.keywords
     ):
         for keyword in value.keywords:
+            if keyword.arg == "default_factory" and isinstance(keyword.value, ast.Lambda):
+                return ast.unparse(keyword.value.body)
             if keyword.arg == "default_factory":
                 factory = ast.unparse(keyword.value)
                 return {"dict": "{}", "list": "[]", "tuple": "()"}.get(factory, f"{factory}()")
