@@ -52,7 +52,7 @@ def site(tmp_path_factory) -> Path:
 
 def test_strict_build_gives_every_page_with_mermaid_served_from_the_site(site):
     pages = {p.relative_to(site).parent.as_posix() for p in site.rglob("index.html")}
-    wanted = {p.stem for p in (ROOT / "docs").glob("*.md")}
+    wanted = {p.stem for p in (ROOT / "docs").glob("*.md")} | {"ci-iam"}
     assert wanted <= pages and "." in pages
     home = (site / "index.html").read_text()
     assert '<pre class="mermaid"><code>flowchart TB' in home
@@ -81,11 +81,14 @@ def test_links_that_leave_docs_must_name_a_file_and_point_at_it():
     docs = ROOT / "docs"
     text = "[IAM](../ci/iam/README.md) [home](../README.md#set-up-and-test) [page](apps.md)"
     assert rewrite_links(text, docs, config, "x.md") == (
-        "IAM (`ci/iam/README.md`) [home](index.md#set-up-and-test) [page](apps.md)"
+        "[IAM](ci-iam.md) [home](index.md#set-up-and-test) [page](apps.md)"
+    )
+    assert rewrite_links("[plan gate](../ci/plan_gate.py)", docs, config, "x.md") == (
+        "plan gate (`ci/plan_gate.py`)"
     )
     config["repo_url"] = "https://github.com/o/r"
-    assert rewrite_links("[IAM](../ci/iam/README.md)", docs, config, "x.md") == (
-        "[IAM](https://github.com/o/r/blob/main/ci/iam/README.md)"
+    assert rewrite_links("[gate](../ci/plan_gate.py#L1)", docs, config, "x.md") == (
+        "[gate](https://github.com/o/r/blob/main/ci/plan_gate.py#L1)"
     )
     with pytest.raises(PluginError, match=r"ci/nothing\.py names no file"):
         rewrite_links("[gone](../ci/nothing.py)", docs, config, "x.md")

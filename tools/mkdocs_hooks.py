@@ -2,9 +2,9 @@
 outside docs/ are checked and pointed at the repository, and Mermaid is served locally.
 
 - The home page is README.md as it is, its `docs/<page>` links made site-relative, so the
-  README and the site cannot drift apart.
+  README and the site cannot drift apart; ci/iam/README.md is the page `ci-iam.md`.
 - A page's relative link that leaves docs/ (`../ci/iam/README.md`, `../README.md#deploy`) must
-  name a file that exists, else the build fails; `../README.md` becomes the home page, any
+  name a file that exists, else the build fails; those two READMEs become their pages, any
   other file a link to it on GitHub (`repo_url`) or, without one, its path in code.
 - `mermaid.min.js` comes from `ci/docs/node_modules` (npm, pinned by its lockfile), because
   the theme would fetch Mermaid from a CDN.
@@ -23,6 +23,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parent.parent
+# Pages that live beside the code they describe, shown on the site under these names.
+PAGES_OUTSIDE_DOCS = {Path("README.md"): "index.md", Path("ci/iam/README.md"): "ci-iam.md"}
 MERMAID = ROOT / "ci" / "docs" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 LINK = re.compile(r"\[([^\]]*)\]\(((?!https?://|#|mailto:)[^)\s#]+)(#[^)\s]*)?\)")
 
@@ -35,8 +37,8 @@ def _outside(text: str, target: Path, anchor: str, config: MkDocsConfig, source:
         raise PluginError(f"{source}: link to {target} leaves the repository") from exc
     if not target.exists():
         raise PluginError(f"{source}: link to {relative} names no file")
-    if relative == Path("README.md"):
-        return f"[{text}](index.md{anchor})"
+    if relative in PAGES_OUTSIDE_DOCS:
+        return f"[{text}]({PAGES_OUTSIDE_DOCS[relative]}{anchor})"
     if config.repo_url:
         return f"[{text}]({config.repo_url.rstrip('/')}/blob/main/{relative.as_posix()}{anchor})"
     path = f"`{relative.as_posix()}`"
@@ -57,14 +59,16 @@ def rewrite_links(markdown: str, page_dir: Path, config: MkDocsConfig, source: s
 
 
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
-    readme = (ROOT / "README.md").read_text()
-    home = rewrite_links(readme, ROOT, config, "README.md").replace("](docs/", "](")
-    files.append(File.generated(config, "index.md", content=home))
+    for source, name in PAGES_OUTSIDE_DOCS.items():
+        text = rewrite_links(
+            (ROOT / source).read_text(), (ROOT / source).parent, config, str(source)
+        )
+        files.append(File.generated(config, name, content=text.replace("](docs/", "](")))
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, **_: Any) -> str:
-    if page.file.src_uri == "index.md":
+    if page.file.src_uri in PAGES_OUTSIDE_DOCS.values():
         return markdown
     page_dir = (Path(config.docs_dir) / page.file.src_uri).parent
     return rewrite_links(markdown, page_dir, config, page.file.src_uri)
