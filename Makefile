@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint typecheck render check clean
+.PHONY: install test lint typecheck render check docs clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ install:
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
+	npm ci --prefix ci/docs --no-audit --no-fund --loglevel=error
 	$(VENV)/bin/python -m tools.charts fetch
 
 test: lint typecheck
@@ -42,6 +43,10 @@ render:
 # stack file as the Pulumi CLI does and runs every config rule; one line per problem.
 check:
 	$(VENV)/bin/python -m tools.check --stack $(STACK)
+
+# The documentation site into build/site (`make test` builds it too, strict, into a temp dir).
+docs:
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

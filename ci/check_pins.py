@@ -11,7 +11,7 @@ versions.py is checked without touching this file:
 - every module-level string named `*_IMAGE`: `docker manifest inspect <image>`;
 - every module-level dict whose name contains `ADDON` (EKS add-on name -> version): listed,
   but not checked here, because `aws eks describe-addon-versions` needs AWS credentials and
-  this job has none on purpose (docs/operations.md, "Pinned versions").
+  this job has none on purpose (docs/pins.md).
 Standard library only: the pins job installs nothing.
 """
 

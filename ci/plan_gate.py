@@ -244,7 +244,7 @@ def report(stack: str, steps: list[Step]) -> str:
         ),
         "",
         f"The {stack} permissions administrator applies it from a checkout of this commit "
-        f'(docs/operations.md, "Changes that need the administrator"):',
+        f'(docs/operations.md, "The permissions gate stopped a deploy"):',
         "",
         f"    pulumi up --stack <org>/{stack}   # as the {stack} permissions-admin role",
         "",

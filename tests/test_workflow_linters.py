@@ -87,7 +87,8 @@ def test_actionlint_finds_nothing_in_the_workflows():
     result = actionlint()
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 file(s), 0 problem(s)" in result.stdout
+    count = len(list(WORKFLOWS.glob("*.y*ml")))
+    assert f"{count} file(s), 0 problem(s)" in result.stdout
 
 
 def test_actionlint_gate_can_fail(tmp_path):

@@ -35,10 +35,14 @@ ACTION_PINS = {
     "pulumi/actions": ("v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d"),
     "actions/upload-artifact": ("v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"),
     "actions/download-artifact": ("v8.0.1", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"),
+    # read from clones fetched on 2026-12-03; both the newest release tag of their repository
+    "actions/upload-pages-artifact": ("v5.0.0", "fc324d3547104276b827a68afc52ff2a11cc49c9"),
+    "actions/deploy-pages": ("v5.0.0", "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128"),
 }
 STACKS = ["dev", "staging", "prod"]
 ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
-INSTALL = re.compile(r"make install|pip install .*-r requirements\.txt")
+# `-c requirements.txt`: only some packages, at the versions requirements.txt pins (docs.yml)
+INSTALL = re.compile(r"make install|pip install .*-[rc] requirements\.txt")
 OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
 
 
@@ -89,6 +93,7 @@ def test_the_workflows_exist():
         "teardown-check.yml",
         "drift.yml",
         "pins.yml",
+        "docs.yml",
     }
 
 
@@ -193,7 +198,34 @@ def test_pull_request_checks_run_make_test_on_python_3_11():
     assert workflow["env"]["PYTHON_VERSION"] == "3.11"
     install = next(s for s in job["steps"] if s.get("name") == "Install dependencies")
     assert install["run"].strip() == "make install"
-    assert [s["run"].strip() for s in job["steps"] if "run" in s][-1] == "make test"
+    assert "make test" in [s["run"].strip() for s in job["steps"] if "run" in s]
+
+
+def test_pull_request_summary_shows_the_diagram_of_the_offline_render_of_dev():
+    job = load("pull-request.yml")["jobs"]["checks"]
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    test = next(i for i, r in enumerate(runs) if r.strip() == "make test")
+    summary = [r for r in runs[test + 1 :] if "diagram.md" in r]
+
+    assert len(summary) == 1, "one step after make test appends the diagram"
+    assert "make render STACK=dev" in summary[0]
+    assert 'cat build/dev/diagram.md >> "$GITHUB_STEP_SUMMARY"' in summary[0]
+    assert "permissions" in job and job["permissions"] == {"contents": "read"}
+
+
+def test_docs_site_is_built_strictly_and_published_from_main_with_minimal_permissions():
+    workflow = load("docs.yml")
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+
+    assert triggers(workflow)["push"] == {"branches": ["main"]}
+    assert "pull_request" not in triggers(workflow)
+    assert build["permissions"] == {"contents": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert any("mkdocs build --strict" in s.get("run", "") for s in build["steps"])
+    assert only_step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "build/site"
+    assert only_step_using(deploy, "actions/deploy-pages")
+    assert workflow["concurrency"]["cancel-in-progress"] is False
 
 
 def test_pull_request_previews_only_dev_in_its_preview_environment_except_for_forks():

@@ -1,6 +1,8 @@
-"""Prints the README's config reference table from the declarations in Pulumi.yaml.
+"""The configuration reference table (docs/configuration.md) from the declarations in
+Pulumi.yaml.
 
-`python -m tools.config_table` prints it; a test keeps the README in step with it.
+`python -m tools.config_table` prints it; `python -m tools.docs` writes it into the page, and a
+test keeps the page in step with it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ under the same mocks the tests use and writes what it registered:
   (chart, version, repo and values);
 - `iam/<name>.json` for every identity policy, `iam/<name>.trust.json` for every role's trust
   policy and `iam/<name>.key-policy.json` for every KMS key policy;
-- `inventory.json`: each resource's type, name, parent, protect and key inputs.
+- `inventory.json`: each resource's type, name, parent, protect and key inputs;
+- `diagram.md`: a Mermaid picture of the platform and each app (`tools/diagram.py`).
 
 Secrets never reach the output: created secrets get placeholder values (the real ones live
 only in the encrypted stack config), every value the program marks as a Pulumi secret is
@@ -44,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from stacks.config.reader import ConfigError  # noqa: E402
 from stacks.config.yaml_loader import YamlError, load  # noqa: E402
+from tools.diagram import stack_diagram  # noqa: E402
 from tools.pulumi_mocks import PROJECT, Recorder, Registration, run_program, stack_config  # noqa: E402
 
 REDACTED = "<redacted>"
@@ -176,7 +178,8 @@ def write_tree(out: Path, files: dict[str, str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for owned in ("k8s", "iam"):
         shutil.rmtree(out / owned, ignore_errors=True)
-    (out / "inventory.json").unlink(missing_ok=True)
+    for owned_file in ("inventory.json", "diagram.md"):
+        (out / owned_file).unlink(missing_ok=True)
     for relative, text in sorted(files.items()):
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -449,6 +452,7 @@ def render_files(recorder: Recorder, stack: str) -> dict[str, str]:
                     inline["policy"] = "see files"
             entry["inputs"] = inputs
         inventory.append(entry)
+    files["diagram.md"] = stack_diagram(recorder, stack)
     files["inventory.json"] = to_json(
         {
             "project": PROJECT,
