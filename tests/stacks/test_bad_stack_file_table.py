@@ -118,7 +118,10 @@ CASES = [
     case(
         f"{NS}:secrets = '<yaml>': must be a YAML list of mappings: line 3, column 3 of the "
         'block, Pulumi.qa.yaml line 11: mapping key "namespace" already defined at line 2',
-        ("    - name: eks-secrets-qa/token", "      namespace: qa-other\n    - name: eks-secrets-qa/token"),
+        (
+            "    - name: eks-secrets-qa/token",
+            "      namespace: qa-other\n    - name: eks-secrets-qa/token",
+        ),
     ),
     # --- syntax errors: where, in one line ---------------------------------------------
     case(
