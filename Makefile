@@ -13,6 +13,7 @@ install:
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
+	npm ci --prefix tests/iam_eval --no-audit --no-fund --loglevel=error
 
 test: lint typecheck
 	$(VENV)/bin/python -m pytest
