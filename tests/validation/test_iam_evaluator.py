@@ -41,6 +41,7 @@ FIXTURE_APPS = [
     {"name": "ledger", "secrets": ["/ledger/db-url"]},
 ]
 
+
 @dataclass
 class Evaluated:
     """A stack's model, its expectations and the evaluator's decisions (one batch)."""
