@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -291,9 +291,7 @@ def test_a_pod_identity_trust_without_its_pins_fails_the_trust_check(fixture_mod
             {k: v for k, v in s.items() if k != "Condition"} for s in podid.trust["Statement"]
         ],
     }
-    decisions = iam_eval.evaluate(
-        [Request(**{**e.request.__dict__, "resource_policy": loose}) for e in pinned]
-    )
+    decisions = iam_eval.evaluate([replace(e.request, resource_policy=loose) for e in pinned])
     wrongly = [
         e.what for e, d in zip(pinned, decisions, strict=True) if d == "Allowed" and not e.allowed
     ]
@@ -325,7 +323,7 @@ def test_the_evaluator_rejects_a_dropped_context_key_instead_of_denying():
     )
     with pytest.raises(iam_eval.EvaluatorError, match="were dropped"):
         iam_eval.evaluate([request])
-    assert iam_eval.evaluate([Request(**{**request.__dict__, "unsafe": True})]) == ["Allowed"]
+    assert iam_eval.evaluate([replace(request, unsafe=True)]) == ["Allowed"]
 
 
 # --- CI roles --------------------------------------------------------------------------------
@@ -442,11 +440,9 @@ def test_a_deploy_policy_on_every_secret_fails_the_ci_check(ci_secrets):
     expects = _ci_expectations(stack, ci_secrets)
     broad = {"Effect": "Allow", "Action": list(SECRET_CHANGES), "Resource": "*"}
     changed = [
-        Request(
-            **{
-                **e.request.__dict__,
-                "identity_policies": iam_model.with_statement(e.request.identity_policies, broad),
-            }
+        replace(
+            e.request,
+            identity_policies=iam_model.with_statement(e.request.identity_policies, broad),
         )
         for e in expects
     ]
