@@ -17,6 +17,7 @@ install:
 	$(TOOLS_VENV)/bin/pip check
 	npm ci --prefix ci/lint --no-audit --no-fund --loglevel=error
 	npm ci --prefix ci/docs --no-audit --no-fund --loglevel=error
+	npm ci --prefix tests/iam_eval --no-audit --no-fund --loglevel=error
 	$(VENV)/bin/python -m tools.charts fetch
 
 test: lint typecheck
