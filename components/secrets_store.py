@@ -15,9 +15,11 @@ version, so `aws eks describe-addon-versions --addon-name aws-secrets-store-csi-
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -25,9 +27,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .modes import InstallMethod
+from .validation import check_dns1123_label
 from .versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
 
 NAMESPACE = "kube-system"
+"""Where both releases go by default, as ASCP's and the driver's install guides put them."""
+DRIVER_RELEASE = "secrets-store-csi-driver"
+PROVIDER_RELEASE = "secrets-store-csi-driver-provider-aws"
+HELM_RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+HELM_RELEASE_NAME_MAX = 53
+"""Helm v3 `chartutil.ValidateReleaseName` (helm/helm pkg/chartutil/validate_name.go): the
+DNS-1123 subdomain pattern and at most 53 characters, leaving 10 for the suffixes charts add to
+object names under Kubernetes' 63."""
 STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_AUDIENCE = "pods.eks.amazonaws.com"
 TOKEN_AUDIENCES = (STS_AUDIENCE, POD_IDENTITY_AUDIENCE)
@@ -42,6 +53,64 @@ TOLERATE_EVERY_TAINT = {"operator": "Exists"}
 """The driver chart's own default: a CSI node plugin must run on every node a pod that mounts
 secrets can land on, whatever its taints."""
 ASCP_ADDON = "aws-secrets-store-csi-driver-provider"
+
+PROTECTED_DRIVER_VALUES: dict[str, str] = {
+    "tokenRequests": "the audiences ASCP needs for IRSA and Pod Identity (TOKEN_AUDIENCES)",
+    "syncSecret": "set by enable_sync_secret (it grants the driver create on Secrets)",
+    "enableSecretRotation": "set by enable_secret_rotation",
+    "rotationPollInterval": "set by rotation_poll_interval",
+    "linux.tolerations": "set by tolerate_every_taint and tolerations",
+}
+"""Driver chart values that stay ours whatever `driver_values` says: they are security-relevant
+(which tokens the driver hands providers, whether it may write Secrets) or have an Args field,
+so a setting has one way in. Setting one in `driver_values` is an error, not a silent loss."""
+PROTECTED_PROVIDER_VALUES: dict[str, str] = {
+    "securityContext": "the ASCP container's tightened context (see provider_values)",
+    "secrets-store-csi-driver": "the driver is configured through driver_values",
+    "awsRegion": "set by aws_region",
+    "tolerations": "set by tolerate_every_taint and tolerations",
+}
+"""ASCP chart values that stay ours whatever `provider_values` says, for the same reasons."""
+
+
+def protected_paths_set(values: Mapping[str, Any], protected: Mapping[str, str]) -> list[str]:
+    """The protected dotted paths that `values` would change when merged over ours: the path
+    itself, anything below it, or a non-map value replacing a map above it."""
+    clashes = []
+    for path in protected:
+        keys = path.split(".")
+        node: Any = values
+        for depth, key in enumerate(keys, start=1):
+            if not isinstance(node, Mapping) or key not in node:
+                break
+            node = node[key]
+            if depth < len(keys) and not isinstance(node, Mapping):
+                clashes.append(path)
+                break
+        else:
+            clashes.append(path)
+    return clashes
+
+
+def merge_values(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
+    """`theirs` deep-merged over `ours`, as Helm merges a values file over a chart's defaults:
+    maps merge key by key, anything else (lists included) is replaced. Neither is modified."""
+    merged = copy.deepcopy(dict(ours))
+    for key, value in theirs.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def check_helm_release_name(value: str) -> str | None:
+    if len(value) > HELM_RELEASE_NAME_MAX or not HELM_RELEASE_NAME.fullmatch(value):
+        return (
+            f"must be a Helm release name: at most {HELM_RELEASE_NAME_MAX} characters, "
+            "dot-separated DNS-1123 labels (lowercase letters, digits, '-')"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,11 +165,52 @@ class SecretsStoreCsiArgs:
     """The cluster, an Output that resolves once it exists; EKS_ADDON only. Default: None."""
     addon_version: str = ""
     """An ASCP add-on build; EKS_ADDON only. Default: empty, EKS picks its default build for the
-    cluster's version."""
+    cluster's version (pass `versions.addon_version(<kubernetes version>, ASCP_ADDON)` to pin,
+    as the stack does)."""
+    namespace: pulumi.Input[str] = NAMESPACE
+    """Namespace of both Helm releases; it must exist (HELM only: the add-on always installs
+    into kube-system). May be the Output of an existing Namespace; a plain value must be a
+    DNS-1123 label. Changing it on a running stack replaces both releases. Default:
+    kube-system."""
+    driver_release_name: str = DRIVER_RELEASE
+    """Helm release name of the driver (HELM only; at most 53 characters). Default:
+    secrets-store-csi-driver."""
+    provider_release_name: str = PROVIDER_RELEASE
+    """Helm release name of ASCP (HELM only; at most 53 characters). Default:
+    secrets-store-csi-driver-provider-aws."""
+    driver_values: Mapping[str, Any] = field(default_factory=dict)
+    """Extra values of the secrets-store-csi-driver chart, deep-merged over ours (theirs win),
+    except the PROTECTED_DRIVER_VALUES, which raise. Keys must exist in the pinned chart's
+    values: Helm ignores a misspelled key silently, so the contract tests check ours and the
+    validation gate checks every rendered release. EKS_ADDON: merged under the add-on
+    configuration's `secrets-store-csi-driver`. Default: none."""
+    provider_values: Mapping[str, Any] = field(default_factory=dict)
+    """Extra values of the ASCP chart, deep-merged over ours (theirs win), except the
+    PROTECTED_PROVIDER_VALUES, which raise; keys must exist in the pinned chart's values.
+    EKS_ADDON: merged over the add-on configuration. Default: none."""
 
     def __post_init__(self) -> None:
         if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON and not self.cluster_name:
             raise ValueError("install_method 'eks-addon' needs cluster_name")
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
+            raise ValueError(f"namespace {self.namespace!r} {problem}")
+        for field_name in ("driver_release_name", "provider_release_name"):
+            value = getattr(self, field_name)
+            if problem := check_helm_release_name(value):
+                raise ValueError(f"{field_name} {value!r} {problem}")
+        if self.driver_release_name == self.provider_release_name:
+            raise ValueError(
+                f"driver_release_name and provider_release_name are both "
+                f"{self.driver_release_name!r}; two releases in one namespace need two names"
+            )
+        for field_name, protected in (
+            ("driver_values", PROTECTED_DRIVER_VALUES),
+            ("provider_values", PROTECTED_PROVIDER_VALUES),
+        ):
+            for path in protected_paths_set(getattr(self, field_name), protected):
+                raise ValueError(
+                    f"{field_name} sets {path!r}, which SecretsStoreCsi keeps: {protected[path]}"
+                )
 
 
 def tolerations(args: SecretsStoreCsiArgs) -> list[dict[str, str]]:
@@ -115,7 +225,12 @@ def token_requests() -> list[dict[str, str]]:
 
 
 def driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
-    """Values of the secrets-store-csi-driver chart, as nested dicts."""
+    """Values of the secrets-store-csi-driver chart, as nested dicts: ours, with the caller's
+    `driver_values` merged over them."""
+    return merge_values(_our_driver_values(args), args.driver_values)
+
+
+def _our_driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
     values: dict[str, Any] = {
         "syncSecret": {"enabled": args.enable_sync_secret},
         "enableSecretRotation": args.enable_secret_rotation,
@@ -131,7 +246,13 @@ def driver_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
 
 
 def provider_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
-    """Values of the ASCP chart; its bundled driver is off because we install our own.
+    """Values of the ASCP chart: ours (`_our_provider_values`), with the caller's
+    `provider_values` merged over them."""
+    return merge_values(_our_provider_values(args), args.provider_values)
+
+
+def _our_provider_values(args: SecretsStoreCsiArgs) -> dict[str, Any]:
+    """Ours: ASCP's bundled driver is off because we install our own.
 
     The container keeps the chart's non-privileged, no-escalation context and adds what the
     chart lets us tighten: a read-only root (ASCP only writes its socket, on the hostPath
@@ -163,7 +284,11 @@ def addon_configuration(args: SecretsStoreCsiArgs) -> dict[str, Any]:
     }
     if args.enable_secret_rotation:
         driver["rotationPollInterval"] = args.rotation_poll_interval
-    return {"secrets-store-csi-driver": driver, "tolerations": tolerations(args)}
+    ours = {"secrets-store-csi-driver": driver, "tolerations": tolerations(args)}
+    theirs = {**args.provider_values}
+    if args.driver_values:
+        theirs["secrets-store-csi-driver"] = dict(args.driver_values)
+    return merge_values(ours, theirs)
 
 
 class SecretsStoreCsi(pulumi.ComponentResource):
@@ -190,11 +315,11 @@ class SecretsStoreCsi(pulumi.ComponentResource):
             return
         self.driver = k8s.helm.v3.Release(
             f"{name}-driver",
-            name="secrets-store-csi-driver",
+            name=args.driver_release_name,
             chart=args.driver_chart.chart,
             version=args.driver_chart.version,
             repository_opts={"repo": args.driver_chart.repo},
-            namespace=NAMESPACE,
+            namespace=args.namespace,
             values=driver_values(args),
             atomic=True,
             cleanup_on_fail=True,
@@ -203,11 +328,11 @@ class SecretsStoreCsi(pulumi.ComponentResource):
         )
         self.provider = k8s.helm.v3.Release(
             f"{name}-aws-provider",
-            name="secrets-store-csi-driver-provider-aws",
+            name=args.provider_release_name,
             chart=args.provider_chart.chart,
             version=args.provider_chart.version,
             repository_opts={"repo": args.provider_chart.repo},
-            namespace=NAMESPACE,
+            namespace=args.namespace,
             values=provider_values(args),
             atomic=True,
             cleanup_on_fail=True,

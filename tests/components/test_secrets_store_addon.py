@@ -98,3 +98,19 @@ def test_helm_stays_the_default_install_method():
 def test_install_method_is_validated(overrides, message):
     with pytest.raises(ValueError, match=message):
         _args(**overrides)
+
+
+def test_extra_values_reach_the_addon_configuration_where_the_chart_keeps_them():
+    config = addon_configuration(
+        _args(
+            driver_values={"logVerbosity": 2},
+            provider_values={"priorityClassName": "system-node-critical"},
+        )
+    )
+    assert config["priorityClassName"] == "system-node-critical"
+    assert config["secrets-store-csi-driver"]["logVerbosity"] == 2
+    assert config["secrets-store-csi-driver"]["tokenRequests"] == [
+        {"audience": "sts.amazonaws.com"},
+        {"audience": "pods.eks.amazonaws.com"},
+    ]
+    assert config["tolerations"] == [{"operator": "Exists"}]
