@@ -231,8 +231,12 @@ class SecretsStoreCsiArgs(TypedDict):
     Default: `helm`."""
     cluster_name: NotRequired[pulumi.Input[str]]
     """The EKS cluster; `eks-addon` only. Default: unset."""
+    kubernetes_version: NotRequired[str]
+    """The cluster's `major.minor`; `eks-addon` installs the ASCP build pinned for it.
+    Default: unset; `eks-addon` then needs `addonVersion`."""
     addon_version: NotRequired[str]
-    """An ASCP add-on build; `eks-addon` only. Default: EKS's default build for the cluster."""
+    """An ASCP add-on build (`eks-addon` only), for a version without a pinned one. Default: the
+    build pinned for `kubernetesVersion`."""
     namespace: NotRequired[pulumi.Input[str]]
     """Namespace of both Helm releases; it must exist (`helm` only). Changing it replaces both
     releases. Default: `kube-system`."""

@@ -8,9 +8,15 @@ off, so there is exactly one driver, configured here. Helm v3 `Release` is used 
 The EKS add-on (generally available since November 2025) packages ASCP's chart with the
 driver as a sub-chart, so it replaces both releases; its configuration values follow the
 chart's (`secrets-store-csi-driver.*` for the driver). EKS publishes add-on builds per
-Kubernetes version; this module cannot check offline that a build exists for the cluster's
-version, so `aws eks describe-addon-versions --addon-name aws-secrets-store-csi-driver-provider
---kubernetes-version <v>` is the check before choosing it.
+Kubernetes version; the build is pinned per version in versions.EKS_ADDON_VERSIONS (with the
+evidence that it exists), and `aws eks describe-addon-versions --addon-name
+aws-secrets-store-csi-driver-provider --kubernetes-version <v>` is the check before a new row.
+
+Callers add chart values (`driver_values`, `provider_values`), merged over ours as Helm merges
+a values file: theirs win, map by map. A few keys stay ours (PROTECTED_DRIVER_VALUES,
+PROTECTED_PROVIDER_VALUES): the token audiences, Secret syncing, the ASCP container's security
+context, the single driver, and what an Args field already sets. Setting one fails at
+construction rather than being dropped or silently loosening the install.
 """
 
 from __future__ import annotations
@@ -28,7 +34,12 @@ import pulumi_kubernetes as k8s
 
 from .modes import InstallMethod
 from .validation import check_dns1123_label
-from .versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, ChartPin
+from .versions import (
+    SECRETS_STORE_CSI_DRIVER,
+    SECRETS_STORE_PROVIDER_AWS,
+    ChartPin,
+    addon_version,
+)
 
 NAMESPACE = "kube-system"
 """Where both releases go by default, as ASCP's and the driver's install guides put them."""
@@ -163,10 +174,12 @@ class SecretsStoreCsiArgs:
     Default: HELM."""
     cluster_name: pulumi.Input[str] | None = None
     """The cluster, an Output that resolves once it exists; EKS_ADDON only. Default: None."""
+    kubernetes_version: str = ""
+    """The cluster's `major.minor`; EKS_ADDON picks the pinned ASCP build for it from
+    versions.EKS_ADDON_VERSIONS. Default: empty; EKS_ADDON then needs `addon_version`."""
     addon_version: str = ""
-    """An ASCP add-on build; EKS_ADDON only. Default: empty, EKS picks its default build for the
-    cluster's version (pass `versions.addon_version(<kubernetes version>, ASCP_ADDON)` to pin,
-    as the stack does)."""
+    """An ASCP add-on build (EKS_ADDON only), for a version without a pinned one or a cluster
+    already on a newer build. Default: empty, the pinned build for `kubernetes_version`."""
     namespace: pulumi.Input[str] = NAMESPACE
     """Namespace of both Helm releases; it must exist (HELM only: the add-on always installs
     into kube-system). May be the Output of an existing Namespace; a plain value must be a
@@ -190,8 +203,15 @@ class SecretsStoreCsiArgs:
     EKS_ADDON: merged over the add-on configuration. Default: none."""
 
     def __post_init__(self) -> None:
-        if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON and not self.cluster_name:
-            raise ValueError("install_method 'eks-addon' needs cluster_name")
+        if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON:
+            if not self.cluster_name:
+                raise ValueError("install_method 'eks-addon' needs cluster_name")
+            if not (self.addon_version or self.kubernetes_version):
+                raise ValueError(
+                    "install_method 'eks-addon' needs kubernetes_version (to pick the pinned "
+                    "build) or addon_version; EKS's default build changes under a running stack"
+                )
+            self.addon_build()
         if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         for field_name in ("driver_release_name", "provider_release_name"):
@@ -211,6 +231,10 @@ class SecretsStoreCsiArgs:
                 raise ValueError(
                     f"{field_name} sets {path!r}, which SecretsStoreCsi keeps: {protected[path]}"
                 )
+
+    def addon_build(self) -> str:
+        """The ASCP add-on build: `addon_version`, else the pin for `kubernetes_version`."""
+        return self.addon_version or addon_version(self.kubernetes_version, ASCP_ADDON)
 
 
 def tolerations(args: SecretsStoreCsiArgs) -> list[dict[str, str]]:
@@ -304,7 +328,7 @@ class SecretsStoreCsi(pulumi.ComponentResource):
                 f"{name}-addon",
                 cluster_name=args.cluster_name,  # type: ignore[arg-type]
                 addon_name=ASCP_ADDON,
-                addon_version=args.addon_version or None,
+                addon_version=args.addon_build(),
                 configuration_values=json.dumps(addon_configuration(args), sort_keys=True),
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",

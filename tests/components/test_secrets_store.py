@@ -131,7 +131,13 @@ def test_every_supported_kubernetes_version_has_pinned_addon_builds():
     from components.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT, addon_version
 
     for version in EKS_STANDARD_SUPPORT:
-        for addon in ("vpc-cni", "kube-proxy", "coredns"):
+        for addon in (
+            "vpc-cni",
+            "kube-proxy",
+            "coredns",
+            "eks-pod-identity-agent",
+            "aws-secrets-store-csi-driver-provider",
+        ):
             assert addon_version(version, addon).startswith("v"), (version, addon)
     assert set(EKS_ADDON_VERSIONS) == set(EKS_STANDARD_SUPPORT)
     with pytest.raises(ValueError, match=r"no pinned coredns add-on build for Kubernetes 1\.20"):
