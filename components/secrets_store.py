@@ -21,7 +21,6 @@ construction rather than being dropped or silently loosening the install.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -103,15 +102,25 @@ def protected_paths_set(values: Mapping[str, Any], protected: Mapping[str, str])
     return clashes
 
 
+def _copy_containers(value: Any) -> Any:
+    """Maps and lists copied, leaves shared: a leaf may be a Pulumi Output, which is not
+    copyable."""
+    if isinstance(value, Mapping):
+        return {k: _copy_containers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_containers(v) for v in value]
+    return value
+
+
 def merge_values(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
     """`theirs` deep-merged over `ours`, as Helm merges a values file over a chart's defaults:
     maps merge key by key, anything else (lists included) is replaced. Neither is modified."""
-    merged = copy.deepcopy(dict(ours))
+    merged: dict[str, Any] = _copy_containers(ours)
     for key, value in theirs.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = merge_values(merged[key], value)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _copy_containers(value)
     return merged
 
 

@@ -272,3 +272,23 @@ def test_every_kept_key_is_one_we_set():
 
     assert all(has(driver_values(ARGS), p) for p in PROTECTED_DRIVER_VALUES)
     assert all(has(provider_values(ARGS), p) for p in PROTECTED_PROVIDER_VALUES)
+
+
+def test_an_extra_value_may_be_an_output(build):
+    def program():
+        priority = k8s.scheduling.v1.PriorityClass(
+            "priority", metadata={"name": "secrets-critical"}, value=1000
+        )
+        SecretsStoreCsi(
+            "csi",
+            SecretsStoreCsiArgs(
+                aws_region="eu-west-1",
+                driver_values={"linux": {"priorityClassName": priority.metadata.name}},
+            ),
+        )
+
+    recorded = build(program)
+    driver = recorded.named("csi-driver")
+    assert driver.inputs["values"]["linux"]["priorityClassName"] == "secrets-critical"
+    assert driver.inputs["values"]["linux"]["tolerations"] == [{"operator": "Exists"}]
+    assert recorded.depends_on(driver, recorded.named("priority"))
