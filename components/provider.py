@@ -238,8 +238,8 @@ class SecretsStoreCsiArgs(TypedDict):
     """An ASCP add-on build (`eks-addon` only), for a version without a pinned one. Default: the
     build pinned for `kubernetesVersion`."""
     namespace: NotRequired[pulumi.Input[str]]
-    """Namespace of both Helm releases; it must exist (`helm` only). Changing it replaces both
-    releases. Default: `kube-system`."""
+    """Namespace of both Helm releases (`helm` only); it must exist and admit privileged pods.
+    Changing it replaces both releases. Default: `kube-system`."""
     driver_release_name: NotRequired[str]
     """Helm release name of the driver (`helm` only). Default: `secrets-store-csi-driver`."""
     provider_release_name: NotRequired[str]

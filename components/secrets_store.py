@@ -190,10 +190,11 @@ class SecretsStoreCsiArgs:
     """An ASCP add-on build (EKS_ADDON only), for a version without a pinned one or a cluster
     already on a newer build. Default: empty, the pinned build for `kubernetes_version`."""
     namespace: pulumi.Input[str] = NAMESPACE
-    """Namespace of both Helm releases; it must exist (HELM only: the add-on always installs
-    into kube-system). May be the Output of an existing Namespace; a plain value must be a
-    DNS-1123 label. Changing it on a running stack replaces both releases. Default:
-    kube-system."""
+    """Namespace of both Helm releases (HELM only: the add-on always installs into
+    kube-system). It must exist and admit privileged pods (Pod Security `privileged`: the
+    driver's node plugin is privileged). May be the Output of an existing Namespace; a plain
+    value must be a DNS-1123 label. Changing it on a running stack replaces both releases.
+    Default: kube-system."""
     driver_release_name: str = DRIVER_RELEASE
     """Helm release name of the driver (HELM only; at most 53 characters). Default:
     secrets-store-csi-driver."""
