@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from .iam_policies import abac_secret_read_policy, arn_parts, pod_identity_trust_policy
 from .irsa import check_identity_names, identity_service_account, workload_role
+from .versions import addon_version
 
 AGENT_ADDON = "eks-pod-identity-agent"
 POD_IDENTITY_MIN_KUBERNETES_VERSION = "1.24"
@@ -53,23 +54,34 @@ class PodIdentityAgentArgs:
 
     cluster_name: pulumi.Input[str]
     """The cluster's name; pass an Output that resolves only once the cluster exists. Required."""
+    kubernetes_version: str
+    """The cluster's `major.minor`; picks the pinned build from versions.EKS_ADDON_VERSIONS.
+    Required."""
     addon_version: str = ""
-    """Version of the `eks-pod-identity-agent` add-on, e.g. `v1.3.4-eksbuild.1`. Default: empty,
-    EKS chooses its default build for the cluster's Kubernetes version."""
+    """A build of the `eks-pod-identity-agent` add-on, e.g. `v1.3.10-eksbuild.3`, for a version
+    without a pinned one or a cluster already on a newer build. Default: empty, the pinned
+    build for `kubernetes_version`."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """AWS tags added to every AWS resource it creates. Default: none."""
     wait_for: Sequence[pulumi.Resource] = ()
     """The nodegroup: the agent is a DaemonSet and the add-on stays DEGRADED without nodes.
     Default: none."""
 
+    def __post_init__(self) -> None:
+        self.build()
+
+    def build(self) -> str:
+        """The add-on build to install: `addon_version`, else the pin (a version without one
+        fails with the versions that have one)."""
+        return self.addon_version or addon_version(self.kubernetes_version, AGENT_ADDON)
+
 
 class PodIdentityAgent(pulumi.ComponentResource):
     """The EKS-managed agent DaemonSet that serves Pod Identity credentials on every node.
 
-    The add-on version is deliberately not pinned by default: EKS publishes agent builds per
-    Kubernetes version and picks a compatible default, and a pinned string that does not
-    exist for the cluster's version fails the create. Upgrades then happen only when asked
-    (`addon_version`), never silently.
+    The build is pinned per Kubernetes version (components/versions.py): left to EKS, the
+    add-on takes whatever build is the default when it is created, so two stacks of one
+    program differ and a replaced add-on changes build under a running stack.
     """
 
     def __init__(
@@ -80,7 +92,7 @@ class PodIdentityAgent(pulumi.ComponentResource):
             f"{name}-addon",
             cluster_name=args.cluster_name,
             addon_name=AGENT_ADDON,
-            addon_version=args.addon_version or None,
+            addon_version=args.build(),
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             tags=dict(args.tags),

@@ -19,7 +19,7 @@ How the host behaves was read in pulumi 3.272.0 (the SDK pinned in requirements.
   must be real objects, so this module does not use `from __future__ import annotations`.
 """
 
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -231,8 +231,29 @@ class SecretsStoreCsiArgs(TypedDict):
     Default: `helm`."""
     cluster_name: NotRequired[pulumi.Input[str]]
     """The EKS cluster; `eks-addon` only. Default: unset."""
+    kubernetes_version: NotRequired[str]
+    """The cluster's `major.minor`; `eks-addon` installs the ASCP build pinned for it.
+    Default: unset; `eks-addon` then needs `addonVersion`."""
     addon_version: NotRequired[str]
-    """An ASCP add-on build; `eks-addon` only. Default: EKS's default build for the cluster."""
+    """An ASCP add-on build (`eks-addon` only), for a version without a pinned one. Default: the
+    build pinned for `kubernetesVersion`."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """Namespace of both Helm releases (`helm` only); it must exist and admit privileged pods.
+    Changing it replaces both releases. Default: `kube-system`."""
+    driver_release_name: NotRequired[str]
+    """Helm release name of the driver (`helm` only). Default: `secrets-store-csi-driver`."""
+    provider_release_name: NotRequired[str]
+    """Helm release name of ASCP (`helm` only). Default:
+    `secrets-store-csi-driver-provider-aws`."""
+    driver_values: NotRequired[dict[str, Any]]
+    """Extra secrets-store-csi-driver chart values, deep-merged over ours (theirs win) except
+    the keys the component keeps (`tokenRequests`, `syncSecret`, `enableSecretRotation`,
+    `rotationPollInterval`, `linux.tolerations`), which fail; every key must exist in the
+    pinned chart. Default: none."""
+    provider_values: NotRequired[dict[str, Any]]
+    """Extra ASCP chart values, deep-merged over ours (theirs win) except the keys the
+    component keeps (`securityContext`, `secrets-store-csi-driver`, `awsRegion`,
+    `tolerations`), which fail; every key must exist in the pinned chart. Default: none."""
 
 
 class SecretsStoreCsi(pulumi.ComponentResource):

@@ -113,6 +113,25 @@ ALPINE_GIT_IMAGE = "alpine/git:v2.52.0"
 #   describe it installed on EKS 1.35 (its configuration schema, a 1.35 cluster's pins), and
 #   aws/eks-charts v0.0.243 released the aws-vpc-cni chart v1.23.0. vpc-cni builds are not
 #   per Kubernetes minor, but that 1.34 and 1.36 offer this build is NOT proven here.
+# - eks-pod-identity-agent (checked 2026-12-03): no AWS page seen has a table (add-ons-pod-id
+#   and pod-id-agent-setup, every language, only say to run describe-addon-versions).
+#   v1.3.10-eksbuild.3 is EKS's default build for each version in public repositories that
+#   record describe-addon-versions output: for 1.34 a Terraform config whose comment says
+#   "describe-addon-versions --kubernetes-version 1.34 --region ap-northeast-2, default as of
+#   2026-06-24"; for 1.35 an upgrade report (af-south-1, nodes 1.35.8-20260917) listing it
+#   among "the Kubernetes 1.35 default versions", and 1.35 stacks pinning it; for 1.36 a config
+#   dated 2026-09-22 that calls it "AWS's flagged default" for 1.36 while pinning the newer
+#   v1.4.0-eksbuild.2. Medium: third-party records of AWS's answer, consistent across versions
+#   and regions, not AWS's own page, and months old. v1.4.0-eksbuild.1/.2 exist (1.35 and 1.36
+#   configs), so a cluster already upgraded to them needs that build here.
+# - aws-secrets-store-csi-driver-provider (ASCP add-on, the `eks-addon` path; 2026-12-03):
+#   no AWS table seen either. 1.34: v3.1.1-eksbuild.1, the default in the same 2026-06-24
+#   1.34 describe-addon-versions comment (also the 1.33 default on 2026-06-05 there). 1.35:
+#   v3.1.3-eksbuild.1, in the 1.35 upgrade report's default versions and a 1.35 stack's map.
+#   1.36: v3.1.3-eksbuild.1, "the default" in the 2026-09-22 1.36 config; v3.1.1-eksbuild.2
+#   is also seen on a 1.36 cluster. WEAK for 1.34 (one record, three months old, a newer
+#   build may have become the default) and medium for 1.35 and 1.36. ASCP 3.1.3 is newer than
+#   the 3.1.1 chart the Helm path pins; the add-on's configuration is shaped like chart 3.1.1.
 # Limits: a table shows the newest build on the day the page was built; AWS can retire a
 # build, and EKS refuses to downgrade an add-on (a stack that already runs a newer build
 # needs that build here). Before deploying a new version row: `aws eks
@@ -123,16 +142,22 @@ EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.34.6-eksbuild.13",
         "coredns": "v1.13.2-eksbuild.11",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-secrets-store-csi-driver-provider": "v3.1.1-eksbuild.1",
     },
     "1.35": {
         "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.35.3-eksbuild.13",
         "coredns": "v1.14.3-eksbuild.3",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-secrets-store-csi-driver-provider": "v3.1.3-eksbuild.1",
     },
     "1.36": {
         "vpc-cni": "v1.23.0-eksbuild.1",
         "kube-proxy": "v1.36.0-eksbuild.14",
         "coredns": "v1.14.3-eksbuild.3",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-secrets-store-csi-driver-provider": "v3.1.3-eksbuild.1",
     },
 }
 EKS_ADDONS_CHECKED = date(2026, 11, 27)

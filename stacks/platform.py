@@ -161,6 +161,7 @@ class Platform:
                 "pod-identity-agent",
                 PodIdentityAgentArgs(
                     cluster_name=self.cluster.cluster_name,
+                    kubernetes_version=self.config.cluster.kubernetes_version,
                     tags=self.config.tags,
                     wait_for=[self.nodegroup],
                 ),
@@ -384,6 +385,7 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             wait_for=[nodegroup],
             install_method=ss.install_method,
             cluster_name=cluster.cluster_name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )

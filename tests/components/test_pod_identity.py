@@ -17,6 +17,7 @@ from components.pod_identity import (
     SharedPodIdentityRoleArgs,
     check_pod_identity_version,
 )
+from components.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_ARN = "arn:aws:eks:ap-southeast-1:123456789012:cluster/eks-secrets-dev"
 POLICY = "arn:aws:iam::123456789012:policy/read"
@@ -100,13 +101,16 @@ def test_bad_names_are_refused_before_any_resource():
         )
 
 
-def test_agent_addon_waits_for_the_nodes_and_is_not_pinned(build):
+def test_agent_addon_waits_for_the_nodes_and_is_pinned_for_the_cluster_version(build):
     def program():
         import pulumi
 
         nodes = pulumi.CustomResource("test:index:Nodes", "nodes", {})
         PodIdentityAgent(
-            "agent", PodIdentityAgentArgs(cluster_name="eks-secrets-dev", wait_for=[nodes])
+            "agent",
+            PodIdentityAgentArgs(
+                cluster_name="eks-secrets-dev", kubernetes_version="1.35", wait_for=[nodes]
+            ),
         )
 
     rec = build(program)
@@ -114,8 +118,21 @@ def test_agent_addon_waits_for_the_nodes_and_is_not_pinned(build):
     assert addon.type == "aws:eks/addon:Addon"
     assert addon.inputs["addonName"] == AGENT_ADDON == "eks-pod-identity-agent"
     assert addon.inputs["clusterName"] == "eks-secrets-dev"
-    assert "addonVersion" not in addon.inputs  # EKS default for the cluster's version
+    assert addon.inputs["addonVersion"] == EKS_ADDON_VERSIONS["1.35"]["eks-pod-identity-agent"]
     assert rec.depends_on(addon, rec.named("nodes"))
+
+
+def test_agent_build_can_be_given_for_a_version_without_a_pin():
+    args = PodIdentityAgentArgs(
+        cluster_name="c", kubernetes_version="1.33", addon_version="v1.3.10-eksbuild.3"
+    )
+    assert args.build() == "v1.3.10-eksbuild.3"
+    with pytest.raises(
+        ValueError,
+        match=r"no pinned eks-pod-identity-agent add-on build for "
+        r"Kubernetes 1\.33; components/versions.py EKS_ADDON_VERSIONS has 1\.34",
+    ):
+        PodIdentityAgentArgs(cluster_name="c", kubernetes_version="1.33")
 
 
 def test_shared_abac_role_trusts_the_cluster_and_reads_by_namespace_tag(build):

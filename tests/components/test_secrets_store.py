@@ -1,6 +1,7 @@
 """SecretsStoreCsi: one driver, pinned charts, both token audiences, nested values."""
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.secrets_store import (
@@ -130,8 +131,164 @@ def test_every_supported_kubernetes_version_has_pinned_addon_builds():
     from components.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT, addon_version
 
     for version in EKS_STANDARD_SUPPORT:
-        for addon in ("vpc-cni", "kube-proxy", "coredns"):
+        for addon in (
+            "vpc-cni",
+            "kube-proxy",
+            "coredns",
+            "eks-pod-identity-agent",
+            "aws-secrets-store-csi-driver-provider",
+        ):
             assert addon_version(version, addon).startswith("v"), (version, addon)
     assert set(EKS_ADDON_VERSIONS) == set(EKS_STANDARD_SUPPORT)
     with pytest.raises(ValueError, match=r"no pinned coredns add-on build for Kubernetes 1\.20"):
         addon_version("1.20", "coredns")
+
+
+def test_defaults_keep_the_release_names_and_namespace_running_stacks_have(recorded):
+    """Changing a Helm release's `name` or `namespace` replaces it: the defaults must stay what
+    every stack created before these Args existed."""
+    driver = recorded.named("csi-driver").inputs
+    provider = recorded.named("csi-aws-provider").inputs
+    assert (driver["name"], driver["namespace"]) == ("secrets-store-csi-driver", "kube-system")
+    assert (provider["name"], provider["namespace"]) == (
+        "secrets-store-csi-driver-provider-aws",
+        "kube-system",
+    )
+
+
+def test_namespace_and_release_names_reach_both_releases(build):
+    def program():
+        namespace = k8s.core.v1.Namespace("ns", metadata={"name": "secrets-store"})
+        SecretsStoreCsi(
+            "csi",
+            SecretsStoreCsiArgs(
+                aws_region="eu-west-1",
+                namespace=namespace.metadata.name,
+                driver_release_name="csi",
+                provider_release_name="ascp",
+            ),
+        )
+
+    recorded = build(program)
+    driver = recorded.named("csi-driver")
+    provider = recorded.named("csi-aws-provider")
+    assert (driver.inputs["name"], driver.inputs["namespace"]) == ("csi", "secrets-store")
+    assert (provider.inputs["name"], provider.inputs["namespace"]) == ("ascp", "secrets-store")
+    assert recorded.depends_on(driver, recorded.named("ns"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"namespace": "Kube_System"}, "namespace 'Kube_System' must be a DNS-1123 label"),
+        ({"driver_release_name": "CSI"}, "driver_release_name 'CSI' must be a Helm release name"),
+        (
+            {"provider_release_name": "a" * 54},
+            "provider_release_name 'a{54}' must be a Helm release name: at most 53",
+        ),
+        (
+            {"driver_release_name": "csi", "provider_release_name": "csi"},
+            "driver_release_name and provider_release_name are both 'csi'",
+        ),
+    ],
+)
+def test_namespace_and_release_names_are_validated(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        SecretsStoreCsiArgs(aws_region="eu-west-1", **overrides)
+
+
+def test_a_53_character_release_name_is_allowed():
+    assert SecretsStoreCsiArgs(aws_region="eu-west-1", driver_release_name="a" * 53)
+
+
+def test_extra_values_merge_over_ours_key_by_key():
+    args = SecretsStoreCsiArgs(
+        aws_region="eu-west-1",
+        driver_values={
+            "logVerbosity": 2,
+            "linux": {
+                "priorityClassName": "system-node-critical",
+                "crds": {"resources": {"limits": {"memory": "256Mi"}}},
+            },
+        },
+        provider_values={"priorityClassName": "system-node-critical", "resources": {}},
+    )
+    driver = driver_values(args)
+    assert driver["logVerbosity"] == 2
+    assert driver["linux"]["priorityClassName"] == "system-node-critical"
+    assert driver["linux"]["crds"]["resources"] == {
+        "requests": {"cpu": "10m", "memory": "32Mi"},
+        "limits": {"cpu": "100m", "memory": "256Mi"},
+    }, "theirs win, map by map, where a key is not kept"
+    assert driver["linux"]["tolerations"] == [{"operator": "Exists"}], "ours stay beside theirs"
+    assert driver["tokenRequests"] == driver_values(ARGS)["tokenRequests"]
+    provider = provider_values(args)
+    assert provider["priorityClassName"] == "system-node-critical"
+    assert provider["securityContext"]["readOnlyRootFilesystem"] is True
+    assert provider["secrets-store-csi-driver"] == {"install": False}
+
+
+def test_extra_values_are_not_modified_by_the_merge():
+    extra = {"linux": {"priorityClassName": "a"}}
+    args = SecretsStoreCsiArgs(aws_region="eu-west-1", driver_values=extra)
+    driver_values(args)["linux"]["priorityClassName"] = "b"
+    assert extra == {"linux": {"priorityClassName": "a"}}
+    assert driver_values(args)["linux"]["priorityClassName"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "path"),
+    [
+        ("driver_values", {"tokenRequests": []}, "tokenRequests"),
+        ("driver_values", {"syncSecret": {"enabled": True}}, "syncSecret"),
+        ("driver_values", {"enableSecretRotation": False}, "enableSecretRotation"),
+        ("driver_values", {"rotationPollInterval": "1s"}, "rotationPollInterval"),
+        ("driver_values", {"linux": {"tolerations": []}}, "linux.tolerations"),
+        ("driver_values", {"linux": None}, "linux.tolerations"),
+        ("provider_values", {"securityContext": {"privileged": True}}, "securityContext"),
+        (
+            "provider_values",
+            {"secrets-store-csi-driver": {"install": True}},
+            "secrets-store-csi-driver",
+        ),
+        ("provider_values", {"awsRegion": "us-east-1"}, "awsRegion"),
+        ("provider_values", {"tolerations": []}, "tolerations"),
+    ],
+)
+def test_extra_values_cannot_change_the_keys_we_keep(field, values, path):
+    with pytest.raises(ValueError, match=f"{field} sets '{path}', which SecretsStoreCsi keeps"):
+        SecretsStoreCsiArgs(aws_region="eu-west-1", **{field: values})
+
+
+def test_every_kept_key_is_one_we_set():
+    from components.secrets_store import PROTECTED_DRIVER_VALUES, PROTECTED_PROVIDER_VALUES
+
+    def has(values, path):
+        for key in path.split("."):
+            if not isinstance(values, dict) or key not in values:
+                return False
+            values = values[key]
+        return True
+
+    assert all(has(driver_values(ARGS), p) for p in PROTECTED_DRIVER_VALUES)
+    assert all(has(provider_values(ARGS), p) for p in PROTECTED_PROVIDER_VALUES)
+
+
+def test_an_extra_value_may_be_an_output(build):
+    def program():
+        priority = k8s.scheduling.v1.PriorityClass(
+            "priority", metadata={"name": "secrets-critical"}, value=1000
+        )
+        SecretsStoreCsi(
+            "csi",
+            SecretsStoreCsiArgs(
+                aws_region="eu-west-1",
+                driver_values={"linux": {"priorityClassName": priority.metadata.name}},
+            ),
+        )
+
+    recorded = build(program)
+    driver = recorded.named("csi-driver")
+    assert driver.inputs["values"]["linux"]["priorityClassName"] == "secrets-critical"
+    assert driver.inputs["values"]["linux"]["tolerations"] == [{"operator": "Exists"}]
+    assert recorded.depends_on(driver, recorded.named("priority"))

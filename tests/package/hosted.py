@@ -47,6 +47,11 @@ def build_hosted() -> list[object]:
                 "tolerate_every_taint": False,
                 "tolerations": [{"key": "gpu", "value": "", "effect": "NoSchedule"}],
                 "install_method": InstallMethod.HELM,
+                "namespace": "secrets-store",
+                "driver_release_name": "csi",
+                "provider_release_name": "ascp",
+                "driver_values": {"logVerbosity": 2},
+                "provider_values": {"priorityClassName": "system-node-critical"},
             },
         ),
         provider.ManagedSecret(

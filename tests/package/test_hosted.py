@@ -46,6 +46,17 @@ def test_hosted_secrets_store_csi_passes_its_tolerations_to_both_releases(build)
         assert all(t == gpu_only for t in found)
 
 
+def test_hosted_secrets_store_csi_passes_namespace_release_names_and_extra_values(build):
+    resources = by_key(build(build_hosted))
+    driver = resources[("kubernetes:helm.sh/v3:Release", "hosted-csi-driver")]
+    provider_ = resources[("kubernetes:helm.sh/v3:Release", "hosted-csi-aws-provider")]
+    assert (driver["name"], driver["namespace"]) == ("csi", "secrets-store")
+    assert (provider_["name"], provider_["namespace"]) == ("ascp", "secrets-store")
+    assert driver["values"]["logVerbosity"] == 2
+    assert driver["values"]["tokenRequests"], "ours stay beside theirs"
+    assert provider_["values"]["priorityClassName"] == "system-node-critical"
+
+
 def test_hosted_components_register_the_index_type_the_engine_asks_for(build):
     types = {(r.type, r.name) for r in build(build_hosted).resources}
     for cls in provider.HOSTED:

@@ -103,6 +103,12 @@ def test_inferred_schema_takes_outputs_where_callers_hold_them_and_plain_names_e
     assert (
         csi["inputProperties"]["installMethod"]["$ref"] == "#/types/eksplatform:index:InstallMethod"
     )
+    assert "plain" not in csi["inputProperties"]["namespace"]
+    assert csi["inputProperties"]["driverReleaseName"]["plain"] is True
+    assert csi["inputProperties"]["driverValues"]["type"] == "object"
+    assert csi["inputProperties"]["providerValues"]["additionalProperties"]["$ref"] == (
+        "pulumi.json#/Any"
+    )
     secret = resources["eksplatform:index:ManagedSecret"]
     assert "plain" not in secret["inputProperties"]["value"]
 

@@ -139,6 +139,81 @@ def test_every_values_key_the_program_sets_exists_in_the_chart(rendered, chart_a
     assert not problems, "\n".join(problems)
 
 
+def _component_releases(build, **extra) -> dict[str, dict]:
+    """SecretsStoreCsi built alone under the mocks, with extra chart values: its releases in
+    the shape tools.render records them."""
+    from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
+
+    def program():
+        SecretsStoreCsi("csi", SecretsStoreCsiArgs(aws_region="eu-west-1", **extra))
+
+    return {
+        r.name: {
+            "chart": r.inputs["chart"],
+            "version": r.inputs["version"],
+            "repo": r.inputs["repositoryOpts"]["repo"],
+            "values": r.inputs["values"],
+            "release": r.inputs["name"],
+            "namespace": r.inputs["namespace"],
+        }
+        for r in build(program).of_type("kubernetes:helm.sh/v3:Release")
+    }
+
+
+def _unknown_keys(releases: dict[str, dict]) -> list[str]:
+    problems = []
+    for name, release in releases.items():
+        pin = charts.pin_of(release["chart"], release["version"], release["repo"])
+        unknown = gate.unknown_value_keys(release["values"], charts.load(pin).values)
+        problems += [f"{name}: {key}" for key in unknown]
+    return problems
+
+
+EXTRA_DRIVER_VALUES = {"logVerbosity": 3, "linux": {"priorityClassName": "system-node-critical"}}
+EXTRA_PROVIDER_VALUES = {"priorityClassName": "system-node-critical", "podLabels": {"team": "a"}}
+
+
+def test_extra_chart_values_are_checked_against_the_chart_and_reach_the_daemonsets(build):
+    releases = _component_releases(
+        build,
+        namespace="secrets-store",
+        driver_release_name="csi",
+        provider_release_name="ascp",
+        driver_values=EXTRA_DRIVER_VALUES,
+        provider_values=EXTRA_PROVIDER_VALUES,
+    )
+    assert set(releases) == {"csi-driver", "csi-aws-provider"}
+    assert _unknown_keys(releases) == []
+    pods = {}
+    for name, release in releases.items():
+        objects = [o for items in charts.render_release(release).values() for o in items]
+        (ds,) = [o for o in objects if o["kind"] == "DaemonSet"]
+        assert ds["metadata"]["namespace"] == "secrets-store"
+        pods[name] = ds["spec"]["template"]
+    driver, provider = pods["csi-driver"]["spec"], pods["csi-aws-provider"]
+    assert driver["priorityClassName"] == "system-node-critical"
+    driver_args = [a for c in driver["containers"] for a in c.get("args") or []]
+    assert "-v=3" in driver_args or "--v=3" in driver_args, driver_args
+    assert provider["spec"]["priorityClassName"] == "system-node-critical"
+    assert provider["metadata"]["labels"]["team"] == "a"
+    (ascp,) = provider["spec"]["containers"]
+    assert ascp["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+@pytest.mark.parametrize(
+    ("extra", "unknown"),
+    [
+        (
+            {"driver_values": {"linux": {"priorityClasName": "system-node-critical"}}},
+            "csi-driver: linux.priorityClasName",
+        ),
+        ({"provider_values": {"podLabel": {"team": "a"}}}, "csi-aws-provider: podLabel"),
+    ],
+)
+def test_a_misspelled_extra_chart_value_is_caught(build, extra, unknown):
+    assert _unknown_keys(_component_releases(build, **extra)) == [unknown]
+
+
 def test_the_key_check_catches_a_typo_and_accepts_free_form_maps():
     defaults = {
         "linux": {"tolerations": [], "resources": {}},
