@@ -51,9 +51,15 @@ def _with_pod_identity_and_the_ascp_addon(kubernetes_version: str) -> dict[str, 
     as the EKS add-on, on the given Kubernetes version."""
     base = stack_config("dev")
     secrets = yaml.safe_load(base[f"{NS}:secrets"]) or []
-    secrets.append({"name": "addon-pins-demo", "namespace": "addon-pins"})
+    secrets.append({"name": "eks-secrets-dev/addon-pins-demo", "namespace": "addon-pins"})
     apps = yaml.safe_load(base[f"{NS}:apps"]) or []
-    apps.append({"name": "addon-pins", "identity": "pod-identity", "secrets": ["addon-pins-demo"]})
+    apps.append(
+        {
+            "name": "addon-pins",
+            "identity": "pod-identity",
+            "secrets": ["eks-secrets-dev/addon-pins-demo"],
+        }
+    )
     config = stack_config(
         "dev",
         {

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from ci.iam import render as ci_render
 from tests import iam_eval, iam_model
 from tests.ci_iam import rendered as ci_rendered
 from tests.conftest import STACKS
@@ -31,14 +30,22 @@ from tools.render import render_recorded
 
 FIXTURE = "abac-ssm-kms"
 FIXTURE_SECRETS = [
-    {"name": "team-a-credentials", "namespace": "team-a"},
-    {"name": "team-b-credentials", "namespace": "team-b"},
-    {"name": "/ledger/db-url", "type": "ssmparameter"},
+    {"name": "eks-secrets-dev/team-a-credentials", "namespace": "team-a"},
+    {"name": "eks-secrets-dev/team-b-credentials", "namespace": "team-b"},
+    {"name": "/eks-secrets-dev/ledger/db-url", "type": "ssmparameter"},
 ]
 FIXTURE_APPS = [
-    {"name": "team-a", "identity": "pod-identity-abac", "secrets": ["team-a-credentials"]},
-    {"name": "team-b", "identity": "pod-identity-abac", "secrets": ["team-b-credentials"]},
-    {"name": "ledger", "secrets": ["/ledger/db-url"]},
+    {
+        "name": "team-a",
+        "identity": "pod-identity-abac",
+        "secrets": ["eks-secrets-dev/team-a-credentials"],
+    },
+    {
+        "name": "team-b",
+        "identity": "pod-identity-abac",
+        "secrets": ["eks-secrets-dev/team-b-credentials"],
+    },
+    {"name": "ledger", "secrets": ["/eks-secrets-dev/ledger/db-url"]},
 ]
 
 
@@ -172,7 +179,10 @@ def test_the_abac_role_reads_only_secrets_tagged_with_the_sessions_namespace(fix
         )
         for binding in abac.bindings
     }
-    assert names == {"team-a": ["team-a-credentials"], "team-b": ["team-b-credentials"]}
+    assert names == {
+        "team-a": ["eks-secrets-dev/team-a-credentials"],
+        "team-b": ["eks-secrets-dev/team-b-credentials"],
+    }
     expects = [e for e in iam_model.read_expectations(fixture_model, abac) if e.category == "read"]
     decisions = iam_eval.evaluate([e.request for e in expects])
     allowed = sorted(
@@ -181,11 +191,11 @@ def test_the_abac_role_reads_only_secrets_tagged_with_the_sessions_namespace(fix
     assert allowed == [
         (
             "secrets-abac-role as team-a/team-a",
-            "secretsmanager:GetSecretValue on team-a-credentials",
+            "secretsmanager:GetSecretValue on eks-secrets-dev/team-a-credentials",
         ),
         (
             "secrets-abac-role as team-b/team-b",
-            "secretsmanager:GetSecretValue on team-b-credentials",
+            "secretsmanager:GetSecretValue on eks-secrets-dev/team-b-credentials",
         ),
     ]
 
@@ -252,7 +262,9 @@ def test_an_abac_policy_without_the_tag_condition_fails_the_read_check(fixture_m
         for p in abac.policies
     ]
     failures = iam_model.failures(iam_model.read_expectations(fixture_model, abac, policies))
-    assert any("team-b-credentials: Allowed" in f and "team-a/" in f for f in failures), failures
+    assert any(
+        "eks-secrets-dev/team-b-credentials: Allowed" in f and "team-a/" in f for f in failures
+    ), failures
 
 
 def test_an_irsa_trust_without_the_sub_condition_fails_the_trust_check(fixture_model):
@@ -338,7 +350,8 @@ SECRET_CHANGES = (
 )
 PARAMETER_CHANGES = ("ssm:PutParameter", "ssm:DeleteParameter")
 IAM_CHANGES = ("iam:CreateRole", "iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:PassRole")
-CI_STACKS = [s for s in STACKS if s in ci_render.ENVIRONMENTS]
+# The stacks CI deploys: those that name a CI deploy role (config requires it with a runner).
+CI_STACKS = [s for s in STACKS if stack_config(s).get(key("ciDeployRoleArn"))]
 
 
 @dataclass
