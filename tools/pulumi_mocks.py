@@ -389,16 +389,21 @@ def _plain_value(value: Any, keep_secrets: bool) -> Any:
     return {k: _plain_value(v, keep_secrets) for k, v in value.items() if v is not None}
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+def stack_config(
+    stack: str, overrides: dict[str, Any] | None = None, *, directory: Path = ROOT
+) -> dict[str, str]:
     """The config the Pulumi CLI would hand the program: Pulumi.yaml defaults overlaid with
     Pulumi.<stack>.yaml, every value as the string the CLI passes (arrays as JSON). Keys
-    Pulumi.yaml does not declare are passed on: the program itself refuses them."""
+    Pulumi.yaml does not declare are passed on: the program itself refuses them.
+
+    `directory` holds the stack file: the project (the user's stacks) by default, or the
+    tests' frozen fixture stacks (`tests/fixtures/stacks`)."""
     values: dict[str, Any] = {
         f"{PROJECT}:{name}": decl.default
         for name, decl in declarations().items()
         if decl.default is not None
     }
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
+    stack_file = Path(directory) / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"no stack file {stack_file.name}")
     values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})

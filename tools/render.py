@@ -141,13 +141,14 @@ def render(
     *,
     overrides: dict[str, Any] | None = None,
     secret_values: dict[str, Any] | None = None,
+    directory: Path = ROOT,
 ) -> Render:
     """Runs the stack's program under mocks and writes its plan to `out`.
 
     `secret_values` stands in for the encrypted `secretValues` config; by default every created
     secret gets the placeholder `<redacted>`. Raises ConfigError for bad config, like `pulumi up`.
     """
-    config = stack_config(stack, overrides)
+    config = stack_config(stack, overrides, directory=directory)
     placeholders: list[str] = []
     if secret_values is None:
         placeholders = created_secret_names(config)
@@ -566,6 +567,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", help="output directory (default build/<stack>)")
     parser.add_argument(
+        "--directory",
+        type=Path,
+        default=ROOT,
+        help="where Pulumi.<stack>.yaml is (default: the project; the tests' frozen stacks "
+        "are in tests/fixtures/stacks)",
+    )
+    parser.add_argument(
         "-c",
         "--config",
         action="append",
@@ -576,12 +584,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out or f"build/{args.stack}")
     try:
-        result = render(args.stack, out, overrides=parse_overrides(args.config))
+        overrides = parse_overrides(args.config)
+        result = render(args.stack, out, overrides=overrides, directory=args.directory)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+        stacks = sorted(p.name.split(".")[1] for p in args.directory.glob("Pulumi.*.yaml"))
         print(f"{exc}; stacks: {', '.join(stacks)}", file=sys.stderr)
         return 2
     except Exception:

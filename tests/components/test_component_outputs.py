@@ -14,7 +14,7 @@ import components
 from components.pod_identity import SharedPodIdentityRole, SharedPodIdentityRoleArgs
 from components.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 from tests.components.test_args_documented import MODULES
-from tests.conftest import secret_values_for
+from tests.conftest import FIXTURES, fixture, secret_values_for
 from tools.pulumi_mocks import PROJECT, run_program, stack_config
 
 CLUSTER_ARN = "arn:aws:eks:ap-southeast-1:123456789012:cluster/eks-secrets-dev"
@@ -62,8 +62,8 @@ def registered(monkeypatch, build) -> dict[str, list[tuple[set[str], set[str]]]]
         return register(self, outputs)
 
     monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", spy)
-    secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for("dev"))}
-    run_program("dev", stack_config("dev", secrets))
+    secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(fixture("dev")))}
+    run_program("dev", stack_config("dev", secrets, directory=FIXTURES))
     build(
         lambda: (
             SecretsKey("kms", SecretsKeyArgs(alias="alias/x", region="ap-southeast-1")),

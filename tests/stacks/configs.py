@@ -1,5 +1,6 @@
-"""Loading a stack's config in tests: a stack file with overrides, a value for every secret
-it creates, every problem returned."""
+"""Loading a stack's config in tests: a FIXTURE stack file (tests/fixtures/stacks, frozen, so
+the exact messages and values pinned here do not move when a user edits Pulumi.dev.yaml)
+with overrides, a value for every secret it creates, every problem returned."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from stacks.config.model import StackConfig
 from stacks.config.reader import ConfigError
 from stacks.load import load
+from tests.conftest import FIXTURES
 from tools.pulumi_mocks import PROJECT, stack_config
 
 NS = PROJECT
@@ -24,12 +26,17 @@ def key(name: str) -> str:
     return f"{NS}:{name}"
 
 
+def fixture_config(stack: str = "dev", overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """The fixture stack file's config, as the CLI would pass it."""
+    return stack_config(stack, overrides, directory=FIXTURES)
+
+
 def stack_secrets(stack: str = "dev") -> list[dict[str, Any]]:
-    return yaml.safe_load(stack_config(stack)[key("secrets")])
+    return yaml.safe_load(fixture_config(stack)[key("secrets")])
 
 
 def stack_apps(stack: str = "dev") -> list[dict[str, Any]]:
-    return yaml.safe_load(stack_config(stack)[key("apps")])
+    return yaml.safe_load(fixture_config(stack)[key("apps")])
 
 
 def raw_config(
@@ -50,7 +57,7 @@ def raw_config(
     if key("secretValues") not in values:
         try:
             listed = yaml.safe_load(
-                values.get(key("secrets")) or stack_config(stack)[key("secrets")]
+                values.get(key("secrets")) or fixture_config(stack)[key("secrets")]
             )
         except yaml.YAMLError:
             listed = []
@@ -61,7 +68,7 @@ def raw_config(
                 if isinstance(s, dict) and "name" in s and not s.get("existingArn")
             }
         )
-    return stack_config(stack, values)
+    return fixture_config(stack, values)
 
 
 def load_config(overrides=None, *, stack="dev", today=TODAY, **lists) -> StackConfig:
