@@ -32,6 +32,8 @@ class RenderedStack:
     @property
     def cluster(self) -> gate.Cluster:
         opaque = {r["namespace"] for r in self.releases.values()}
+        apps = self.render.recorder.stack_outputs.get("apps") or {}
+        opaque |= gate.team_namespaces(self.manifests, apps)
         return gate.Cluster(self.manifests, opaque_namespaces=opaque)
 
     @property
