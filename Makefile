@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint typecheck render clean
+.PHONY: install test lint typecheck render diff clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ typecheck:
 STACK ?= dev
 render:
 	$(VENV)/bin/python -m tools.render --stack $(STACK) --out build/$(STACK)
+
+# What a change does to a stack, offline: resources added, changed (with the fields) and
+# removed. A and B: render directories, project directories or git revisions.
+#   make diff A=main B=. STACK=dev
+A ?= HEAD
+B ?= .
+diff:
+	$(VENV)/bin/python -m tools.diff $(A) $(B) --stack $(STACK)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -497,6 +497,23 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return [line.format(*headers).rstrip(), *(line.format(*map(str, r)).rstrip() for r in rows)]
 
 
+def app_rows(files: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """(app, namespace, identity, role, secrets) for each `apps` entry of a render: what a
+    reviewer checks when a change adds a team. From the stack output `apps` (in
+    inventory.json) and the objects of each app's SecretProviderClass."""
+    outputs = json.loads(files.get("inventory.json", "{}")).get("stackOutputs") or {}
+    rows = []
+    for name, app in sorted((outputs.get("apps") or {}).items()):
+        namespace, spc = app.get("namespace", ""), app.get("secretProviderClass", "")
+        text = files.get(f"k8s/{namespace}/SecretProviderClass-{safe_name(spc)}.yaml", "")
+        parameters = ((_load(text) or {}).get("spec") or {}).get("parameters") or {}
+        objects = _load(parameters.get("objects") or "[]") or []
+        secrets = ", ".join(str(o.get("objectName", "")) for o in objects if isinstance(o, dict))
+        role = str(app.get("roleArn", "")).rpartition("/")[2]
+        rows.append((name, namespace, str(app.get("identity", "")), role, secrets))
+    return rows
+
+
 def summary_table(result: Render) -> str:
     files = result.files
     manifests = {
@@ -520,6 +537,9 @@ def summary_table(result: Render) -> str:
 
     per_namespace = Counter(path.split("/")[1] for path in manifests)
     lines += ["", *_table(["NAMESPACE", "OBJECTS"], sorted(per_namespace.items()))]
+    apps = app_rows(files)
+    if apps:
+        lines += ["", *_table(["APP", "NAMESPACE", "IDENTITY", "ROLE", "SECRETS"], apps)]
 
     used: dict[str, set[str]] = {}
     for path, manifest in manifests.items():
