@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES, ROOT
 from tools.pulumi_mocks import PROJECT
 
 README = ROOT / "README.md"
@@ -30,24 +30,41 @@ SHIPPED_STACK_TESTS = (
 """Every test module that runs over the shipped `Pulumi.<stack>.yaml` files."""
 
 
+NOT_THE_PROJECT = {".git", ".venv", ".venv-tools", "node_modules", "build", "__pycache__"}
+
+
 def _tracked_files() -> list[str]:
+    """git's tracked and new files; outside a git checkout (an unpacked archive) every file
+    but virtual environments, caches and build output."""
     done = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
     )
-    return [p for p in done.stdout.split("\0") if p and (ROOT / p).is_file()]
+    if done.returncode == 0:
+        return [p for p in done.stdout.split("\0") if p and (ROOT / p).is_file()]
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in NOT_THE_PROJECT and not d.endswith("_cache")]
+        here = Path(folder)
+        found += [str((here / f).relative_to(ROOT)) for f in files if not (here / f).is_symlink()]
+    return found
 
 
 def copy_repository(target: Path) -> Path:
-    """The project's tracked (and new, not ignored) files copied into `target/repo`; the
-    read-only chart archives beside it (`../shared`) are linked, never changed."""
+    """The project's tracked (and new, not ignored) files copied into `target/repo`, its
+    stack files those of a fresh clone (the fixture stacks: whatever the user's own are
+    now, even with the README's example already added); the read-only chart archives
+    beside it (`../shared`) are linked, never changed."""
     repo = target / "repo"
     for path in _tracked_files():
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / path, repo / path)
+    for stack_file in repo.glob("Pulumi.*.yaml"):
+        stack_file.unlink()
+    for stack_file in FIXTURES.glob("Pulumi.*.yaml"):
+        shutil.copy2(stack_file, repo / stack_file.name)
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         (target / "shared").symlink_to(shared, target_is_directory=True)

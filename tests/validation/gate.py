@@ -310,6 +310,15 @@ def workload_selector_errors(cluster: Cluster) -> list[str]:
     return errors
 
 
+def names_one_namespace(selector: dict[str, Any]) -> bool:
+    """A selector of one namespace by name (`kubernetes.io/metadata.name`, which Kubernetes
+    sets on every namespace): when the render has no such namespace it is one created
+    outside the program (a team's, another platform's), as opaque as kube-system. Selectors
+    by any other labels must still select a namespace of the render."""
+    labels = selector.get("matchLabels") or {}
+    return not selector.get("matchExpressions") and list(labels) == ["kubernetes.io/metadata.name"]
+
+
 def _peer_errors(cluster: Cluster, where: str, namespace: str, peer: dict[str, Any]) -> list[str]:
     if "ipBlock" in peer:
         return []
@@ -319,8 +328,10 @@ def _peer_errors(cluster: Cluster, where: str, namespace: str, peer: dict[str, A
             for ns, labels in cluster.namespaces.items()
             if selector_matches(peer["namespaceSelector"], labels)
         ]
-        if not targets:
+        if not targets and not names_one_namespace(peer["namespaceSelector"]):
             return [f"{where}: namespaceSelector {peer['namespaceSelector']} selects no namespace"]
+        if not targets:
+            return []  # a namespace outside the program (an app's `fromNamespace`)
     else:
         targets = [namespace]
     selector = peer.get("podSelector")

@@ -189,6 +189,26 @@ def test_a_team_app_namespace_is_opaque_but_one_with_the_programs_pods_is_checke
     assert len(gate.selector_target_errors(gate.Cluster(manifests))) == 2
 
 
+def test_a_namespace_named_but_not_rendered_is_outside_the_program_other_labels_must_match():
+    """An app's `ingress: [{fromNamespace: web, ...}]` names a namespace the team created
+    outside the program; a selector by any other label still has to select a namespace."""
+
+    def ingress_from(namespace_selector: dict) -> dict:
+        peer = {"namespaceSelector": namespace_selector, "podSelector": {"matchLabels": {"a": "b"}}}
+        policy = _egress_policy("shop", GOOD_SELECTOR)
+        policy["spec"] = {
+            "podSelector": {"matchLabels": GOOD_SELECTOR},
+            "ingress": [{"from": [peer]}],
+        }
+        return policy
+
+    by_name = ingress_from({"matchLabels": {"kubernetes.io/metadata.name": "web"}})
+    by_label = ingress_from({"matchLabels": {"team": "web"}})
+    assert gate.selector_target_errors(_cluster(_deployment(), by_name)) == []
+    (error,) = gate.selector_target_errors(_cluster(_deployment(), by_label))
+    assert error.endswith("namespaceSelector {'matchLabels': {'team': 'web'}} selects no namespace")
+
+
 def test_service_selecting_its_pods_passes_and_a_wrong_named_target_port_fails():
     assert gate.selector_target_errors(_cluster(_deployment(), _service(GOOD_SELECTOR))) == []
     service = _service(GOOD_SELECTOR)
