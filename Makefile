@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 TOOLS_VENV := .venv-tools
 
-.PHONY: install test lint typecheck render check docs clean
+.PHONY: install test lint typecheck render check diff docs clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ check:
 # The documentation site into build/site (`make test` builds it too, strict, into a temp dir).
 docs:
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# What a change does to a stack, offline: resources added, changed (with the fields) and
+# removed. A and B: render directories, project directories or git revisions.
+#   make diff A=main B=. STACK=dev
+A ?= HEAD
+B ?= .
+diff:
+	$(VENV)/bin/python -m tools.diff $(A) $(B) --stack $(STACK)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

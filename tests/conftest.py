@@ -5,6 +5,10 @@
 - `run_stack(stack, overrides)` runs the whole program (`__main__.py`) for a stack file.
 - `stack_runs` is the session's store: each stack file's program runs once, with the test
   secret values and no overrides, and every test that needs that run shares it read-only.
+
+Two kinds of stack file, named by key: `dev` is the user's `Pulumi.dev.yaml` (tests over it
+assert only what holds for any valid stack), `fixture:dev` is the frozen copy in
+`tests/fixtures/stacks/` (tests that pin exact resources, counts, URNs and names use it).
 """
 
 from __future__ import annotations
@@ -47,6 +51,31 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+"""The shipped (user-edited) stacks."""
+FIXTURES = ROOT / "tests" / "fixtures" / "stacks"
+FIXTURE = "fixture:"
+FIXTURE_STACKS = sorted(FIXTURE + p.name.split(".")[1] for p in FIXTURES.glob("Pulumi.*.yaml"))
+"""The frozen fixture stacks, as keys: `fixture:dev`, `fixture:prod`, `fixture:staging`."""
+
+
+def fixture(stack: str) -> str:
+    """The key of a fixture stack: `fixture("dev")` runs tests/fixtures/stacks/Pulumi.dev.yaml
+    under the stack name `dev` (the name matters: cluster name, prod's protection)."""
+    return FIXTURE + stack
+
+
+def stack_name(key: str) -> str:
+    """The Pulumi stack name of a key (`fixture:dev` -> `dev`)."""
+    return key.removeprefix(FIXTURE)
+
+
+def config_of(key: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """`stack_config` for a key: the fixture file for `fixture:<stack>`, else the shipped one."""
+    if key.startswith(FIXTURE):
+        return stack_config(stack_name(key), overrides, directory=FIXTURES)
+    return stack_config(key, overrides)
+
+
 TEST_SECRET_VALUES = {
     "demo-app-credentials": {"username": "demo", "password": "test-only-password"},
 }
@@ -54,7 +83,7 @@ TEST_SECRET_VALUES = {
 
 def secret_values_for(stack: str) -> dict[str, Any]:
     """A value for every secret the stack creates, as `pulumi config set --secret` would."""
-    names = created_secret_names(stack_config(stack))
+    names = created_secret_names(config_of(stack))
     return {name: TEST_SECRET_VALUES.get(name, f"test-value-of-{name}") for name in names}
 
 
@@ -73,6 +102,7 @@ class StackRuns:
     def __init__(self, tmp: Path) -> None:
         self._tmp = tmp
         self._runs: dict[str, Recorder] = {}
+        self._by_config: dict[str, Recorder] = {}
         self._fingerprints: dict[str, str] = {}
         self._renders: dict[str, Render] = {}
         self._background: dict[str, Future] = {}
@@ -81,15 +111,22 @@ class StackRuns:
     def run(self, stack: str) -> Recorder:
         """The stack's run with the test secret values; frozen, so appending fails."""
         if stack not in self._runs:
-            recorder = run_program(stack, stack_config(stack, secret_config_for(stack)))
-            self._runs[stack] = recorder.freeze()
-            self._fingerprints[stack] = recorder.fingerprint()
+            config = config_of(stack, secret_config_for(stack))
+            # A fixture identical to its shipped stack (as on a fresh clone) shares the run.
+            same = json.dumps([stack_name(stack), config], sort_keys=True)
+            if same not in self._by_config:
+                self._by_config[same] = run_program(stack_name(stack), config).freeze()
+            self._runs[stack] = self._by_config[same]
+            self._fingerprints[stack] = self._runs[stack].fingerprint()
         return self._runs[stack]
 
     def render(self, stack: str) -> Render:
         """The render of that run (files are the same with real or placeholder secrets)."""
         if stack not in self._renders:
-            self._renders[stack] = render_recorded(self.run(stack), stack, self._tmp / stack)
+            run = self.run(stack)
+            shared = next((r for r in self._renders.values() if r.recorder is run), None)
+            out = self._tmp / stack.replace(":", "-")
+            self._renders[stack] = shared or render_recorded(run, stack_name(stack), out)
         return self._renders[stack]
 
     def in_background(self, key: str, fn: Callable[[], Any]) -> Future:
@@ -172,6 +209,6 @@ def run_stack(stack_runs) -> Callable[..., Recorder]:
         if not overrides:
             return stack_runs.run(stack)
         values = {**secret_config_for(stack), **overrides}
-        return run_program(stack, stack_config(stack, values))
+        return run_program(stack_name(stack), config_of(stack, values))
 
     return _run

@@ -22,8 +22,8 @@ import yaml
 from components.cluster import CLUSTER_ADMIN_POLICY
 from stacks.config.reader import ConfigError
 from stacks.load import load
-from tests.conftest import secret_values_for
-from tools.pulumi_mocks import PROJECT, stack_config
+from tests.conftest import config_of, fixture, secret_values_for, stack_name
+from tools.pulumi_mocks import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -98,17 +98,19 @@ def cluster_access_problems(stack: str, role: str, cluster: dict[str, Any]) -> l
 
 
 def _config(stack: str, overrides: dict[str, str] | None = None):
+    """The loaded config of a stack key (`dev`, or `fixture:dev` for the frozen copy)."""
     values = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(stack)), **(overrides or {})}
-    raw = stack_config(stack, values)
-    return load(raw.get, stack=stack, keys=list(raw))
+    raw = config_of(stack, values)
+    return load(raw.get, stack=stack_name(stack), keys=list(raw))
 
 
 def _problems_of(stack: str, run_stack, overrides: dict[str, str] | None = None) -> list[str]:
     cfg = _config(stack, overrides)
     (cluster,) = run_stack(stack, overrides).of_type(EKS_CLUSTER)
-    runners = {runner for _, s, runner in pulumi_jobs() if s == stack}
+    name = stack_name(stack)
+    runners = {runner for _, s, runner in pulumi_jobs() if s == name}
     return network_path_problems(
-        stack, runners, cfg.cluster.ci_runner_label, cfg.cluster.ci_runner_cidrs, cluster.inputs
+        name, runners, cfg.cluster.ci_runner_label, cfg.cluster.ci_runner_cidrs, cluster.inputs
     )
 
 
@@ -137,7 +139,7 @@ def test_every_stack_the_workflows_deploy_gives_its_ci_deploy_role_cluster_admin
 
 
 def test_a_cluster_without_the_ci_role_entry_fails_the_check(run_stack):
-    (cluster,) = run_stack("dev").of_type(EKS_CLUSTER)
+    (cluster,) = run_stack(fixture("dev")).of_type(EKS_CLUSTER)
     other = "arn:aws:iam::123456789012:role/someone-else"
 
     assert cluster_access_problems("dev", other, cluster.inputs) == [
@@ -152,13 +154,13 @@ def test_the_ci_role_entry_comes_after_the_administrators_so_theirs_keep_their_k
     run_stack,
 ):
     admin = "arn:aws:iam::123456789012:role/PlatformAdmin"
-    recorder = run_stack("prod", {f"{PROJECT}:adminPrincipalArns": json.dumps([admin])})
+    recorder = run_stack(fixture("prod"), {f"{PROJECT}:adminPrincipalArns": json.dumps([admin])})
     (cluster,) = recorder.of_type(EKS_CLUSTER)
 
     entries = cluster.inputs["accessEntries"]
     assert [entries[k]["principalArn"] for k in sorted(entries)] == [
         admin,
-        _config("prod").cluster.ci_deploy_role_arn,
+        _config(fixture("prod")).cluster.ci_deploy_role_arn,
     ]
 
 
@@ -169,7 +171,7 @@ def test_a_stack_without_ci_runner_cidrs_fails_the_check(run_stack):
         f"{PROJECT}:ciDeployRoleArn": "",
     }
 
-    problems = _problems_of("dev", run_stack, overrides)
+    problems = _problems_of(fixture("dev"), run_stack, overrides)
 
     assert "dev: ciRunnerCidrs is empty, so no runner may reach the API" in problems
     assert any("ciRunnerLabel is ''" in p for p in problems)
@@ -204,7 +206,7 @@ def test_a_private_only_cluster_or_another_runner_fails_the_check():
 
 
 def test_runner_cidrs_are_added_to_the_office_ranges_not_instead_of_them(run_stack):
-    (cluster,) = run_stack("prod").of_type(EKS_CLUSTER)
+    (cluster,) = run_stack(fixture("prod")).of_type(EKS_CLUSTER)
 
     assert cluster.inputs["publicAccessCidrs"] == ["198.51.100.0/28", "192.0.2.32/28"]
 
@@ -271,7 +273,7 @@ def test_actionlint_knows_exactly_the_stacks_runner_labels():
 )
 def test_bad_ci_runner_config_names_key_value_and_what_is_allowed(overrides, message):
     with pytest.raises(ConfigError) as caught:
-        _config("dev", {f"{PROJECT}:{k}": v for k, v in overrides.items()})
+        _config(fixture("dev"), {f"{PROJECT}:{k}": v for k, v in overrides.items()})
 
     (problem,) = caught.value.problems
     assert problem.startswith(f"{PROJECT}:{message}"), problem

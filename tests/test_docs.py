@@ -168,12 +168,14 @@ def test_readme_links_every_doc_page():
     assert linked == {p.name for p in PAGES}
 
 
-def test_readme_secret_values_command_satisfies_the_dev_stack(monkeypatch, capsys):
+def test_readme_secret_values_command_satisfies_the_dev_stack_as_shipped(monkeypatch, capsys):
     """The deploy section's `secretValues` snippet, run with answers typed at its prompts,
-    gives exactly what the dev stack needs: `load` accepts it (no missing or extra secret)."""
+    gives exactly what dev as shipped needs (the fixture copy: a user who adds a secret adds
+    its value too): `load` accepts it (no missing or extra secret)."""
     import getpass
 
     from stacks.load import load
+    from tests.conftest import FIXTURES
     from tools.pulumi_mocks import PROJECT, stack_config
 
     deploy = README.split("<!-- section:deploy -->", 1)[1].split("<!-- /section:deploy -->")[0]
@@ -181,7 +183,7 @@ def test_readme_secret_values_command_satisfies_the_dev_stack(monkeypatch, capsy
     assert snippet, "the deploy section no longer sets secretValues with the python snippet"
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": f"typed-at-{prompt.strip()}")
     exec(compile(snippet.group(1), "README.md", "exec"), {})  # our own README
-    config = stack_config("dev")
+    config = stack_config("dev", directory=FIXTURES)
     config[f"{PROJECT}:secretValues"] = capsys.readouterr().out
     cfg = load(config.get, stack="dev", keys=list(config))
     created = sorted(s.name for s in cfg.secrets if s.is_created)

@@ -23,6 +23,7 @@ import yaml
 from ci import plan_gate
 from ci.iam import render as iam_render
 from tests.ci_iam import expanded_actions, findings, rendered
+from tests.conftest import FIXTURES, fixture
 from tools.plans import PULUMI_EKS_CHILDREN, eks_children, plan_of
 from tools.pulumi_mocks import ACCOUNT, PROJECT, stack_config
 
@@ -51,7 +52,7 @@ def blocked_types(plan: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_first_deploy_of_a_stack_is_the_administrators(stack, run_stack):
-    after = run_stack(stack)
+    after = run_stack(fixture(stack))  # pins which stack uses Pod Identity
     plan = plan_of(None, after)
 
     steps = plan_gate.administrator_steps(plan)
@@ -76,9 +77,9 @@ def test_an_unchanged_stack_needs_nobody(stack, run_stack):
 def test_day_to_day_changes_go_through_ci(run_stack):
     """Scaling the node group, a new rotation interval for the driver (a chart value), a
     new secret value: updates of a node group, a Helm release and a secret version."""
-    before = run_stack("staging")
+    before = run_stack(fixture("staging"))
     after = run_stack(
-        "staging",
+        fixture("staging"),
         {
             f"{NS}:nodeDesiredSize": 3,
             f"{NS}:nodeMaxSize": 4,
@@ -100,10 +101,10 @@ def test_day_to_day_changes_go_through_ci(run_stack):
 
 
 def test_onboarding_an_app_needs_the_administrator_for_its_identity_only(run_stack):
-    before = run_stack("staging")
+    before = run_stack(fixture("staging"))
     billing = {"name": "billing", "secrets": ["staging-app-credentials"]}
-    apps = [*yaml.safe_load(stack_config("staging")[f"{NS}:apps"]), billing]
-    after = run_stack("staging", {f"{NS}:apps": yaml.safe_dump(apps)})
+    apps = [*yaml.safe_load(stack_config("staging", directory=FIXTURES)[f"{NS}:apps"]), billing]
+    after = run_stack(fixture("staging"), {f"{NS}:apps": yaml.safe_dump(apps)})
     plan = plan_of(before, after)
     created = [u for u, e in plan["resourcePlans"].items() if e["steps"] == ["create"]]
 

@@ -16,7 +16,7 @@ import yaml
 from components.versions import NGINX_UNPRIVILEGED_IMAGE, SECRETS_STORE_CSI_DRIVER
 from stacks.config.reader import ConfigError
 from stacks.load import load
-from tests.conftest import TEST_SECRET_VALUES, secret_values_for
+from tests.conftest import FIXTURES, TEST_SECRET_VALUES, fixture, secret_values_for
 from tools import render as render_module
 from tools.pulumi_mocks import PROJECT, Registration, stack_config
 from tools.render import REDACTED, Render, clean, created_secret_names, render, render_recorded
@@ -31,7 +31,7 @@ def _tree(out: Path) -> dict[str, bytes]:
 def _cli(*args: str, seed: str = "0") -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     return subprocess.run(
-        [sys.executable, "-m", "tools.render", *args],
+        [sys.executable, "-m", "tools.render", "--directory", str(FIXTURES), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,13 +42,15 @@ def _cli(*args: str, seed: str = "0") -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def with_test_secrets(tmp_path_factory, stack_runs) -> Render:
-    """dev rendered with the test suite's secret values, as if they were the real ones."""
-    return render_recorded(stack_runs.run("dev"), "dev", tmp_path_factory.mktemp("with-secrets"))
+    """The fixture dev rendered with the test suite's secret values, as if they were real."""
+    out = tmp_path_factory.mktemp("with-secrets")
+    return render_recorded(stack_runs.run(fixture("dev")), "dev", out)
 
 
 @pytest.fixture(scope="module")
 def from_the_command_line(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """dev rendered by the documented command in a fresh process, placeholders for secrets."""
+    """The fixture dev rendered by the documented command in a fresh process, placeholders
+    for secrets."""
     out = tmp_path_factory.mktemp("cli")
     done = _cli("--stack", "dev", "--out", str(out), seed="12345")
     assert done.returncode == 0, done.stderr
@@ -100,7 +102,7 @@ def test_objects_land_in_their_namespace_folder_and_cluster_scoped_ones_in_clust
 def test_no_secret_value_reaches_the_render_output(with_test_secrets):
     written = b"".join(_tree(with_test_secrets.out).values()).decode()
     summary = with_test_secrets.summary()
-    values = secret_values_for("dev")
+    values = secret_values_for(fixture("dev"))
     assert values, "dev creates no secret: the test would prove nothing"
     needles = set()
     for value in values.values():
@@ -161,7 +163,9 @@ def test_bad_config_fails_with_the_same_message_as_pulumi_up(tmp_path):
         *(f"-c{key}={value}" for key, value in overrides.items()),
     )
     assert done.returncode == 2
-    config = stack_config("dev", {f"{PROJECT}:{k}": v for k, v in overrides.items()})
+    config = stack_config(
+        "dev", {f"{PROJECT}:{k}": v for k, v in overrides.items()}, directory=FIXTURES
+    )
     config[f"{PROJECT}:secretValues"] = json.dumps(
         dict.fromkeys(created_secret_names(config), REDACTED)
     )

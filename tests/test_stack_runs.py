@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.pulumi_mocks import Recorder, Registration
+from tests.conftest import FIXTURES, config_of, fixture
+from tools.pulumi_mocks import Recorder, Registration, stack_config
 
 
 def _recorder() -> Recorder:
@@ -40,3 +41,20 @@ def test_changing_anything_inside_a_frozen_run_changes_its_fingerprint():
     assert recorder.fingerprint() == before
     recorder.resources[0].inputs["tags"]["team"] = "b"
     assert recorder.fingerprint() != before
+
+
+def test_a_fixture_key_runs_the_frozen_file_under_its_stack_name(stack_runs):
+    """`fixture:prod` is tests/fixtures/stacks/Pulumi.prod.yaml run as the stack `prod`: the
+    name gives the cluster its name and turns production protection on."""
+    rec = stack_runs.run(fixture("prod"))
+    assert rec.stack_outputs["clusterName"] == "eks-secrets-prod"
+    (cluster,) = rec.of_type("eks:index:Cluster")
+    assert cluster.protect
+    assert config_of(fixture("prod")) == stack_config("prod", directory=FIXTURES)
+
+
+def test_stack_config_reads_the_stack_file_of_the_directory_it_is_given(tmp_path):
+    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    assert stack_config("qa", directory=tmp_path)["aws:region"] == "eu-west-1"
+    with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.qa\.yaml"):
+        stack_config("qa", directory=tmp_path / "elsewhere")

@@ -387,11 +387,16 @@ def _plain_value(value: Any, keep_secrets: bool) -> Any:
     return {k: _plain_value(v, keep_secrets) for k, v in value.items() if v is not None}
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+def stack_config(
+    stack: str, overrides: dict[str, Any] | None = None, *, directory: Path = ROOT
+) -> dict[str, str]:
     """The config the Pulumi CLI would hand the program for Pulumi.<stack>.yaml (read as the
     CLI reads it, see `stacks.config.stack_file`), with `overrides` like `pulumi up -c`.
-    Raises StackFileError (a ConfigError) for a file the CLI would refuse."""
-    return config_strings(ROOT / f"Pulumi.{stack}.yaml", overrides)
+    Raises StackFileError (a ConfigError) for a file the CLI would refuse.
+
+    `directory` holds the stack file: the project (the user's stacks) by default, or the
+    tests' frozen fixture stacks (`tests/fixtures/stacks`)."""
+    return config_strings(Path(directory) / f"Pulumi.{stack}.yaml", overrides)
 
 
 def install_mocks(recorder: Recorder, stack: str, *, region: str = "ap-southeast-1") -> None:

@@ -144,13 +144,14 @@ def render(
     *,
     overrides: dict[str, Any] | None = None,
     secret_values: dict[str, Any] | None = None,
+    directory: Path = ROOT,
 ) -> Render:
     """Runs the stack's program under mocks and writes its plan to `out`.
 
     `secret_values` stands in for the encrypted `secretValues` config; by default every created
     secret gets the placeholder `<redacted>`. Raises ConfigError for bad config, like `pulumi up`.
     """
-    config = stack_config(stack, overrides)
+    config = stack_config(stack, overrides, directory=directory)
     placeholders: list[str] = []
     if secret_values is None:
         placeholders = created_secret_names(config)
@@ -501,6 +502,23 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return [line.format(*headers).rstrip(), *(line.format(*map(str, r)).rstrip() for r in rows)]
 
 
+def app_rows(files: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """(app, namespace, identity, role, secrets) for each `apps` entry of a render: what a
+    reviewer checks when a change adds a team. From the stack output `apps` (in
+    inventory.json) and the objects of each app's SecretProviderClass."""
+    outputs = json.loads(files.get("inventory.json", "{}")).get("stackOutputs") or {}
+    rows = []
+    for name, app in sorted((outputs.get("apps") or {}).items()):
+        namespace, spc = app.get("namespace", ""), app.get("secretProviderClass", "")
+        text = files.get(f"k8s/{namespace}/SecretProviderClass-{safe_name(spc)}.yaml", "")
+        parameters = ((_load(text) or {}).get("spec") or {}).get("parameters") or {}
+        objects = _load(parameters.get("objects") or "[]") or []
+        secrets = ", ".join(str(o.get("objectName", "")) for o in objects if isinstance(o, dict))
+        role = str(app.get("roleArn", "")).rpartition("/")[2]
+        rows.append((name, namespace, str(app.get("identity", "")), role, secrets))
+    return rows
+
+
 def summary_table(result: Render) -> str:
     files = result.files
     manifests = {
@@ -524,6 +542,9 @@ def summary_table(result: Render) -> str:
 
     per_namespace = Counter(path.split("/")[1] for path in manifests)
     lines += ["", *_table(["NAMESPACE", "OBJECTS"], sorted(per_namespace.items()))]
+    apps = app_rows(files)
+    if apps:
+        lines += ["", *_table(["APP", "NAMESPACE", "IDENTITY", "ROLE", "SECRETS"], apps)]
 
     used: dict[str, set[str]] = {}
     for path, manifest in manifests.items():
@@ -571,6 +592,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", help="output directory (default build/<stack>)")
     parser.add_argument(
+        "--directory",
+        type=Path,
+        default=ROOT,
+        help="where Pulumi.<stack>.yaml is (default: the project; the tests' frozen stacks "
+        "are in tests/fixtures/stacks)",
+    )
+    parser.add_argument(
         "-c",
         "--config",
         action="append",
@@ -581,12 +609,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out or f"build/{args.stack}")
     try:
-        result = render(args.stack, out, overrides=parse_overrides(args.config))
+        overrides = parse_overrides(args.config)
+        result = render(args.stack, out, overrides=overrides, directory=args.directory)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
-        stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+        stacks = sorted(p.name.split(".")[1] for p in args.directory.glob("Pulumi.*.yaml"))
         print(f"{exc}; stacks: {', '.join(stacks)}", file=sys.stderr)
         return 2
     except Exception:

@@ -14,7 +14,7 @@ import components
 from components.pod_identity import SharedPodIdentityRole, SharedPodIdentityRoleArgs
 from components.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 from tests.components.test_args_documented import MODULES
-from tests.conftest import secret_values_for
+from tests.conftest import FIXTURES, fixture, secret_values_for
 from tests.package.hosted import build_hosted
 from tools.pulumi_mocks import PROJECT, run_program, stack_config
 
@@ -63,8 +63,8 @@ def registered(monkeypatch, build) -> dict[str, list[tuple[set[str], set[str]]]]
         return register(self, outputs)
 
     monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", spy)
-    secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for("dev"))}
-    run_program("dev", stack_config("dev", secrets))
+    secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(fixture("dev")))}
+    run_program("dev", stack_config("dev", secrets, directory=FIXTURES))
     build(build_hosted)
     build(
         lambda: (

@@ -1,5 +1,6 @@
-"""Loading a stack's config in tests: a stack file with overrides, a value for every secret
-it creates, every problem returned."""
+"""Loading a stack's config in tests: a FIXTURE stack file (tests/fixtures/stacks, frozen, so
+the exact messages and values pinned here do not move when a user edits Pulumi.dev.yaml)
+with overrides, a value for every secret it creates, every problem returned."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from stacks.config.reader import ConfigError
 from stacks.config.yaml_loader import YamlError
 from stacks.config.yaml_loader import load as load_yaml
 from stacks.load import load
+from tests.conftest import FIXTURES
 from tools.pulumi_mocks import PROJECT, stack_config
 
 NS = PROJECT
@@ -26,18 +28,23 @@ def key(name: str) -> str:
     return f"{NS}:{name}"
 
 
+def fixture_config(stack: str = "dev", overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """The fixture stack file's config, as the CLI would pass it."""
+    return stack_config(stack, overrides, directory=FIXTURES)
+
+
 def stack_secrets(stack: str = "dev") -> list[dict[str, Any]]:
-    return load_yaml(stack_config(stack)[key("secrets")])
+    return load_yaml(fixture_config(stack)[key("secrets")])
 
 
 def stack_apps(stack: str = "dev") -> list[dict[str, Any]]:
-    return load_yaml(stack_config(stack)[key("apps")])
+    return load_yaml(fixture_config(stack)[key("apps")])
 
 
 def outside_prefix(*names: str, stack: str = "dev") -> dict[str, str]:
     """secretNamesOutsidePrefix override: the stack file's names plus `names`, the secrets a
     test adds and keeps outside the stack's secretNamePrefix (as an existing secret would)."""
-    listed = json.loads(stack_config(stack)[key("secretNamesOutsidePrefix")])
+    listed = json.loads(fixture_config(stack)[key("secretNamesOutsidePrefix")])
     return {key("secretNamesOutsidePrefix"): json.dumps([*listed, *names])}
 
 
@@ -58,7 +65,7 @@ def raw_config(
     values.update(overrides or {})
     if key("secretValues") not in values:
         try:
-            listed = load_yaml(values.get(key("secrets")) or stack_config(stack)[key("secrets")])
+            listed = load_yaml(values.get(key("secrets")) or fixture_config(stack)[key("secrets")])
         except YamlError:
             listed = []
         values[key("secretValues")] = json.dumps(
@@ -68,7 +75,7 @@ def raw_config(
                 if isinstance(s, dict) and "name" in s and not s.get("existingArn")
             }
         )
-    return stack_config(stack, values)
+    return fixture_config(stack, values)
 
 
 def load_config(overrides=None, *, stack="dev", today=TODAY, **lists) -> StackConfig:

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from stacks.app import check_pod_manifest
+from tests.conftest import FIXTURES, fixture
 from tests.pod_security import violations
-from tools.pulumi_mocks import PROJECT, ROOT, Recorder, run_program, stack_config
+from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
 
 NS = PROJECT
 PAYMENTS = """\
@@ -38,8 +39,8 @@ PAYMENTS_SECRET = """\
 
 
 def _with_lines_in_dev_stack_file(key: str, lines: str) -> str:
-    """The value `key` has once `lines` are appended to it in Pulumi.dev.yaml's text."""
-    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    """The value `key` has once `lines` are appended to it in the fixture dev stack file."""
+    text = (FIXTURES / "Pulumi.dev.yaml").read_text()
     _, rest = text.split(f"  {NS}:{key}: |\n", 1)
     block = []
     for line in rest.splitlines(keepends=True):
@@ -58,9 +59,8 @@ def onboarded() -> Recorder:
     secrets = _with_lines_in_dev_stack_file("secrets", PAYMENTS_SECRET)
     names = [s["name"] for s in yaml.safe_load(secrets)]
     values = json.dumps({n: f"test-value-of-{n}" for n in names})
-    config = stack_config(
-        "dev", {f"{NS}:apps": apps, f"{NS}:secrets": secrets, f"{NS}:secretValues": values}
-    )
+    overrides = {f"{NS}:apps": apps, f"{NS}:secrets": secrets, f"{NS}:secretValues": values}
+    config = stack_config("dev", overrides, directory=FIXTURES)
     return run_program("dev", config)
 
 
@@ -171,9 +171,10 @@ def test_the_demo_apps_keep_their_class_and_the_nginx_workload(onboarded):
 
 
 def test_an_app_can_sync_its_files_to_a_kubernetes_secret(run_stack):
-    apps = yaml.safe_load(stack_config("dev")[f"{NS}:apps"])
+    apps = yaml.safe_load(stack_config("dev", directory=FIXTURES)[f"{NS}:apps"])
     apps[0]["syncSecret"] = True
-    rec = run_stack("dev", {f"{NS}:apps": yaml.safe_dump(apps), f"{NS}:enableSyncSecret": "true"})
+    overrides = {f"{NS}:apps": yaml.safe_dump(apps), f"{NS}:enableSyncSecret": "true"}
+    rec = run_stack(fixture("dev"), overrides)
     spc = rec.named("secrets-demo-secrets-class-spc").inputs["spec"]
     assert spc["secretObjects"][0]["secretName"] == "nginx-secrets-demo-synced"
     container = rec.named("secrets-demo-workload-deployment").inputs["spec"]["template"]["spec"][

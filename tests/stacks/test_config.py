@@ -12,9 +12,11 @@ from components.modes import IdentityMode, InstallMethod, NatGatewayMode, Secret
 from stacks.config import model, schema
 from stacks.config.reader import ConfigError
 from stacks.load import load
+from tests.conftest import fixture
 from tests.stacks.configs import (
     LAMBDA,
     NS,
+    fixture_config,
     has,
     key,
     load_config,
@@ -24,7 +26,6 @@ from tests.stacks.configs import (
     stack_apps,
     stack_secrets,
 )
-from tools.pulumi_mocks import stack_config
 
 
 def test_dev_stack_file_parses_with_its_documented_choices():
@@ -121,7 +122,7 @@ def test_version_past_standard_support_is_refused_after_its_end_date():
 
 
 def test_missing_secret_value_fails_without_revealing_values():
-    raw = stack_config("dev")
+    raw = fixture_config("dev")
     raw.pop(key("secretValues"), None)
     with pytest.raises(ConfigError, match="secretValues is not set"):
         load(raw.get, stack="dev", keys=list(raw), today=date(2026, 11, 21))
@@ -236,7 +237,7 @@ def test_a_multi_region_key_is_accepted_for_replicated_secrets():
 
 
 def test_node_taints_reach_the_nodegroup_and_the_driver_tolerates_them_all(run_stack):
-    rec = run_stack("dev", {key("nodeTaints"): '["dedicated=apps:NoSchedule"]'})
+    rec = run_stack(fixture("dev"), {key("nodeTaints"): '["dedicated=apps:NoSchedule"]'})
     assert rec.named("nodes-ng").inputs["taints"] == [
         {"key": "dedicated", "value": "apps", "effect": "NO_SCHEDULE"}
     ]

@@ -7,13 +7,14 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import secret_values_for
+from tests.conftest import FIXTURES, fixture, secret_values_for
 from tests.stacks.configs import outside_prefix
 from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
 
 NS = PROJECT
-DEV_SECRETS = yaml.safe_load(stack_config("dev")[f"{NS}:secrets"])
-DEV_APPS = yaml.safe_load(stack_config("dev")[f"{NS}:apps"])
+DEV = fixture("dev")
+DEV_SECRETS = yaml.safe_load(stack_config("dev", directory=FIXTURES)[f"{NS}:secrets"])
+DEV_APPS = yaml.safe_load(stack_config("dev", directory=FIXTURES)[f"{NS}:apps"])
 
 
 def _apps(**changes):
@@ -24,18 +25,18 @@ def _apps(**changes):
 def _run(overrides=None, secrets=None) -> Recorder:
     values = dict(overrides or {})
     if secrets is None:
-        values[f"{NS}:secretValues"] = json.dumps(secret_values_for("dev"))
+        values[f"{NS}:secretValues"] = json.dumps(secret_values_for(DEV))
     else:
         values[f"{NS}:secrets"] = yaml.safe_dump(secrets)
         values[f"{NS}:secretValues"] = json.dumps(
             {s["name"]: f"test-value-of-{s['name']}" for s in secrets if not s.get("existingArn")}
         )
-    return run_program("dev", stack_config("dev", values))
+    return run_program("dev", stack_config("dev", values, directory=FIXTURES))
 
 
 @pytest.fixture(scope="module")
 def dev(stack_runs) -> Recorder:
-    return stack_runs.run("dev")
+    return stack_runs.run(DEV)
 
 
 def _policy(rec, name):

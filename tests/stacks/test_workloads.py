@@ -10,6 +10,7 @@ import pytest
 
 from components.prometheus import PROMETHEUS_POD_LABELS
 from stacks.load import load
+from tests.conftest import FIXTURES, fixture
 from tests.pod_security import pod_spec_of, violations
 from tests.workload_checks import hardening_problems, selects
 from tools.pulumi_mocks import PROJECT, Recorder, stack_config
@@ -33,7 +34,7 @@ EXAMPLE_NAMESPACES = {
 
 @pytest.fixture(scope="module")
 def dev(stack_runs) -> Recorder:
-    return stack_runs.run("dev")
+    return stack_runs.run(fixture("dev"))
 
 
 def _namespaces(rec: Recorder) -> dict[str, dict[str, str]]:
@@ -168,7 +169,7 @@ def _switched_off(*keys: str) -> dict[str, str]:
     secretNamesOutsidePrefix too (a stale entry is refused)."""
     overrides = {f"{NS}:{key}": "false" for key in keys}
     if "enableSidecarExample" in keys:
-        dev = stack_config("dev")
+        dev = stack_config("dev", directory=FIXTURES)
         certificate = dev[f"{NS}:sidecarTlsSecretName"]
         listed = json.loads(dev[f"{NS}:secretNamesOutsidePrefix"])
         overrides[f"{NS}:secretNamesOutsidePrefix"] = json.dumps(
@@ -179,7 +180,7 @@ def _switched_off(*keys: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("key", sorted(EXAMPLE_TYPES))
 def test_each_example_can_be_switched_off(run_stack, key):
-    rec = run_stack("dev", _switched_off(key))
+    rec = run_stack(fixture("dev"), _switched_off(key))
     example_type = EXAMPLE_TYPES[key]
     assert not [r for r in rec.resources if example_type in r.urn]
     assert EXAMPLE_NAMESPACES[key] not in _namespaces(rec)
@@ -190,7 +191,7 @@ def test_each_example_can_be_switched_off(run_stack, key):
 
 
 def test_switching_every_example_off_leaves_only_the_platform(run_stack):
-    rec = run_stack("dev", _switched_off(*EXAMPLE_TYPES))
+    rec = run_stack(fixture("dev"), _switched_off(*EXAMPLE_TYPES))
     assert not [r for r in rec.resources if r.type in EXAMPLE_TYPES.values()]
     assert not set(EXAMPLE_NAMESPACES.values()) & set(_namespaces(rec))
 
@@ -243,7 +244,7 @@ def test_each_example_is_one_parent_component_owning_everything_it_creates(dev):
 
 def test_git_source_with_a_public_repository_opens_https_egress(run_stack):
     rec = run_stack(
-        "dev",
+        fixture("dev"),
         {
             f"{NS}:initContainerSource": "git",
             f"{NS}:initContainerGitRepo": "https://github.com/NillsF/html-demo.git",

@@ -1,4 +1,9 @@
-"""One render per stack file per test session, shared by every validator of the gate."""
+"""One render per stack file per test session, shared by every validator of the gate.
+
+The gate runs over every shipped stack (the user's, so it checks only what holds for any
+valid stack) and over the fixture dev (`fixture:dev`, tests/fixtures/stacks), which shows
+everything, so no validator can pass there for want of objects (`require`). A fixture whose
+config equals its shipped stack's shares that stack's run, render and checkov runs."""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import STACKS
+from tests.conftest import STACKS, config_of, fixture
 from tests.validation import gate
 from tools import charts
-from tools.pulumi_mocks import PROJECT, stack_config
+from tools.pulumi_mocks import PROJECT
 from tools.render import Render, safe_name, to_yaml
 
 
@@ -32,6 +37,8 @@ class RenderedStack:
     @property
     def cluster(self) -> gate.Cluster:
         opaque = {r["namespace"] for r in self.releases.values()}
+        apps = self.render.recorder.stack_outputs.get("apps") or {}
+        opaque |= gate.team_namespaces(self.manifests, apps)
         return gate.Cluster(self.manifests, opaque_namespaces=opaque)
 
     @property
@@ -45,7 +52,7 @@ def start_checkov(stack_runs, stack: str):
     """checkov over the stack's shared render, on the session's background thread."""
     out = stack_runs.render(stack).out
     return stack_runs.in_background(
-        f"checkov-{stack}", lambda: gate.run_checkov(out / "k8s", gate.load_skips())
+        f"checkov-{out}", lambda: gate.run_checkov(out / "k8s", gate.load_skips())
     )
 
 
@@ -58,13 +65,14 @@ def rendered_stack(stack_runs, stack: str) -> RenderedStack:
     if stack not in _RENDERED:
         result = stack_runs.render(stack)
         out = result.out
+        same = next((r for r in _RENDERED.values() if r.render is result), None)
         _RENDERED[stack] = RenderedStack(
             stack=stack,
             render=result,
-            kubernetes_version=stack_config(stack)[f"{PROJECT}:kubernetesVersion"],
-            manifests=gate.load_manifests(out),
-            releases=gate.load_releases(out),
-            iam=gate.load_iam(out),
+            kubernetes_version=config_of(stack)[f"{PROJECT}:kubernetesVersion"],
+            manifests=same.manifests if same else gate.load_manifests(out),
+            releases=same.releases if same else gate.load_releases(out),
+            iam=same.iam if same else gate.load_iam(out),
         )
     return _RENDERED[stack]
 
@@ -72,9 +80,10 @@ def rendered_stack(stack_runs, stack: str) -> RenderedStack:
 def charts_of(stack_runs, stack: str) -> dict[str, RenderedChart]:
     """The stack's Helm releases rendered by the real charts, once per session (on the main
     thread, like every call into the Helm engine)."""
-    if stack not in _CHARTS:
-        _CHARTS[stack] = render_charts(rendered_stack(stack_runs, stack))
-    return _CHARTS[stack]
+    out = str(rendered_stack(stack_runs, stack).out)
+    if out not in _CHARTS:
+        _CHARTS[out] = render_charts(rendered_stack(stack_runs, stack))
+    return _CHARTS[out]
 
 
 def start_chart_checkov(stack_runs, stack: str):
@@ -82,7 +91,7 @@ def start_chart_checkov(stack_runs, stack: str):
     out = rendered_stack(stack_runs, stack).out
     charts_of(stack_runs, stack)
     return stack_runs.in_background(
-        f"checkov-charts-{stack}", lambda: gate.run_checkov(out / "charts", gate.load_skips())
+        f"checkov-charts-{out}", lambda: gate.run_checkov(out / "charts", gate.load_skips())
     )
 
 
@@ -102,7 +111,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(charts.unavailable_message(missing), returncode=pytest.ExitCode.TESTS_FAILED)
 
 
-@pytest.fixture(scope="session", params=STACKS)
+GATED = [*STACKS, fixture("dev")]
+"""The shipped stacks and the fixture dev, which renders every kind of object."""
+
+
+@pytest.fixture(scope="session", params=GATED)
 def rendered(request, stack_runs) -> RenderedStack:
     return rendered_stack(stack_runs, request.param)
 
@@ -168,10 +181,11 @@ def checkov_run(rendered, stack_runs) -> gate.CheckovRun:
 
 
 def require(rendered: RenderedStack, items: object, what: str) -> None:
-    """A validator must not pass vacuously on `dev`, the stack that shows everything; a leaner
-    stack (prod without demos) may simply have none of `what`."""
+    """A validator must not pass vacuously on the fixture dev, the stack that shows
+    everything; a user's stack (prod without demos, a dev with its examples off) may simply
+    have none of `what`."""
     if items:
         return
-    if rendered.stack == "dev":
+    if rendered.stack == fixture("dev"):
         pytest.fail(f"dev renders no {what}: the validator would prove nothing")
     pytest.skip(f"{rendered.stack} renders no {what}")

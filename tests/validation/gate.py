@@ -163,7 +163,8 @@ class Cluster:
 
     manifests: Manifests
     opaque_namespaces: set[str] = field(default_factory=set)
-    """Namespaces with pods the render cannot see (Helm charts, system namespaces)."""
+    """Namespaces with pods the render cannot see (Helm charts, system namespaces, a team's
+    app namespace: `team_namespaces`)."""
 
     def of_kind(self, *kinds: str) -> list[tuple[str, dict[str, Any]]]:
         return [(p, m) for p, m in self.manifests.items() if m.get("kind") in kinds]
@@ -192,6 +193,21 @@ class Cluster:
 
     def is_opaque(self, namespace: str) -> bool:
         return namespace in SYSTEM_NAMESPACES or namespace in self.opaque_namespaces
+
+
+def team_namespaces(manifests: Manifests, apps: dict[str, Any]) -> set[str]:
+    """Namespaces of `apps` entries whose pods the program does not render: the team
+    deploys them (README "Put an application on the platform"), so selectors of the app's
+    own `ingress`/`egress` policies select pods the render cannot see. A namespace where the
+    program renders a pod (a built-in workload, an example) is not one: its selectors stay
+    checked against those pods.
+
+    Why not a declared `podLabels` per app instead: the program could not check that the
+    team's Deployment really carries them, so the check would prove only that two lines of
+    the stack file agree, and every team would have to repeat its labels."""
+    rendered = {t.namespace for path, m in manifests.items() for t in pod_templates(path, m)}
+    declared = {str(a["namespace"]) for a in apps.values() if a.get("namespace")}
+    return declared - rendered
 
 
 def namespace_of(manifest: dict[str, Any]) -> str:
@@ -294,6 +310,15 @@ def workload_selector_errors(cluster: Cluster) -> list[str]:
     return errors
 
 
+def names_one_namespace(selector: dict[str, Any]) -> bool:
+    """A selector of one namespace by name (`kubernetes.io/metadata.name`, which Kubernetes
+    sets on every namespace): when the render has no such namespace it is one created
+    outside the program (a team's, another platform's), as opaque as kube-system. Selectors
+    by any other labels must still select a namespace of the render."""
+    labels = selector.get("matchLabels") or {}
+    return not selector.get("matchExpressions") and list(labels) == ["kubernetes.io/metadata.name"]
+
+
 def _peer_errors(cluster: Cluster, where: str, namespace: str, peer: dict[str, Any]) -> list[str]:
     if "ipBlock" in peer:
         return []
@@ -303,8 +328,10 @@ def _peer_errors(cluster: Cluster, where: str, namespace: str, peer: dict[str, A
             for ns, labels in cluster.namespaces.items()
             if selector_matches(peer["namespaceSelector"], labels)
         ]
-        if not targets:
+        if not targets and not names_one_namespace(peer["namespaceSelector"]):
             return [f"{where}: namespaceSelector {peer['namespaceSelector']} selects no namespace"]
+        if not targets:
+            return []  # a namespace outside the program (an app's `fromNamespace`)
     else:
         targets = [namespace]
     selector = peer.get("podSelector")

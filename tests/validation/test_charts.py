@@ -22,10 +22,11 @@ from components.versions import (
     SECRETS_STORE_PROVIDER_AWS,
     ChartPin,
 )
+from tests.conftest import FIXTURES, config_of, fixture
 from tests.validation import gate
 from tests.validation.conftest import render_charts, require
 from tools import charts
-from tools.pulumi_mocks import PROJECT, stack_config
+from tools.pulumi_mocks import PROJECT
 from tools.render import render
 
 PINS = (SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS, KUBE_PROMETHEUS_STACK)
@@ -298,16 +299,16 @@ def test_driver_and_provider_daemonsets_tolerate_every_nodegroup_taint(rendered,
 
 @pytest.fixture(scope="module")
 def tainted(tmp_path_factory, chart_archives):
-    """The dev stack with a tainted nodegroup (`nodeTaints`), rendered and its charts too."""
+    """The fixture dev with a tainted nodegroup (`nodeTaints`), rendered and its charts too."""
     from tests.validation.conftest import RenderedStack
 
     out = tmp_path_factory.mktemp("render-tainted")
     overrides = {f"{PROJECT}:nodeTaints": TAINTS}
-    result = render("dev", out, overrides=overrides)
+    result = render("dev", out, overrides=overrides, directory=FIXTURES)
     stack = RenderedStack(
         stack="dev",
         render=result,
-        kubernetes_version=stack_config("dev", overrides)[f"{PROJECT}:kubernetesVersion"],
+        kubernetes_version=config_of(fixture("dev"), overrides)[f"{PROJECT}:kubernetesVersion"],
         manifests=gate.load_manifests(out),
         releases=gate.load_releases(out),
         iam={},

@@ -153,6 +153,62 @@ def test_service_and_network_policy_selecting_no_pod_are_rejected():
     assert all("selects no pod" in e for e in errors)
 
 
+def _egress_policy(namespace: str, labels: dict) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "allow-egress-to-db", "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": labels},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.40.0.0/16"}}]}],
+        },
+    }
+
+
+def test_a_team_app_namespace_is_opaque_but_one_with_the_programs_pods_is_checked():
+    """README onboarding: `payments` has no built-in workload, so its pods are the team's
+    and its egress policy's selector cannot be checked against the render; `shop` has the
+    program's Deployment, so a selector there that matches none of its pods still fails."""
+    apps = {
+        "payments": {"namespace": "payments", "serviceAccount": "payments"},
+        "shop": {"namespace": "shop", "serviceAccount": "shop"},
+    }
+    team_policy = _egress_policy("payments", {"app": "payments"})
+    stale_policy = _egress_policy("shop", {"app": "gone"})
+    manifests = {
+        f"k8s/sample/{i}.yaml": o for i, o in enumerate([_deployment(), team_policy, stale_policy])
+    }
+    assert gate.team_namespaces(manifests, apps) == {"payments"}
+    opaque = gate.Cluster(manifests, opaque_namespaces=gate.team_namespaces(manifests, apps))
+    errors = gate.selector_target_errors(opaque)
+    assert [e.split(":")[0] for e in errors] == [
+        "k8s/sample/2.yaml (NetworkPolicy/allow-egress-to-db)"
+    ]
+    assert "selects no pod in namespace shop" in errors[0]
+    assert len(gate.selector_target_errors(gate.Cluster(manifests))) == 2
+
+
+def test_a_namespace_named_but_not_rendered_is_outside_the_program_other_labels_must_match():
+    """An app's `ingress: [{fromNamespace: web, ...}]` names a namespace the team created
+    outside the program; a selector by any other label still has to select a namespace."""
+
+    def ingress_from(namespace_selector: dict) -> dict:
+        peer = {"namespaceSelector": namespace_selector, "podSelector": {"matchLabels": {"a": "b"}}}
+        policy = _egress_policy("shop", GOOD_SELECTOR)
+        policy["spec"] = {
+            "podSelector": {"matchLabels": GOOD_SELECTOR},
+            "ingress": [{"from": [peer]}],
+        }
+        return policy
+
+    by_name = ingress_from({"matchLabels": {"kubernetes.io/metadata.name": "web"}})
+    by_label = ingress_from({"matchLabels": {"team": "web"}})
+    assert gate.selector_target_errors(_cluster(_deployment(), by_name)) == []
+    (error,) = gate.selector_target_errors(_cluster(_deployment(), by_label))
+    assert error.endswith("namespaceSelector {'matchLabels': {'team': 'web'}} selects no namespace")
+
+
 def test_service_selecting_its_pods_passes_and_a_wrong_named_target_port_fails():
     assert gate.selector_target_errors(_cluster(_deployment(), _service(GOOD_SELECTOR))) == []
     service = _service(GOOD_SELECTOR)
