@@ -113,7 +113,10 @@ def test_diff_between_two_git_commits_renders_each_commit(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "apps added: payments" in done.stdout
     assert "to remove" in done.stdout.splitlines()[0] and " 0 to remove" in done.stdout
-    assert "+ aws:secretsmanager/secret:Secret  secret-payments-db-secret" in done.stdout
+    assert (
+        "+ aws:secretsmanager/secret:Secret  secret-eks-secrets-dev-payments-db-secret"
+        in done.stdout
+    )
     assert "test-value-of" not in done.stdout
 
 

@@ -21,6 +21,7 @@ from tests.conftest import FIXTURES, ROOT
 from tools.pulumi_mocks import PROJECT
 
 README = ROOT / "README.md"
+APPS_PAGE = ROOT / "docs" / "apps.md"
 SHIPPED_STACK_TESTS = (
     "tests/stacks/test_program.py",
     "tests/stacks/test_stack_files.py",
@@ -52,7 +53,7 @@ def _tracked_files() -> list[str]:
     return found
 
 
-def copy_repository(target: Path) -> Path:
+def copy_repository(target: Path, *, installed: bool = False) -> Path:
     """The project's tracked (and new, not ignored) files copied into `target/repo`, its
     stack files those of a fresh clone (the fixture stacks: whatever the user's own are
     now, even with the README's example already added); the read-only chart archives
@@ -65,6 +66,11 @@ def copy_repository(target: Path) -> Path:
         stack_file.unlink()
     for stack_file in FIXTURES.glob("Pulumi.*.yaml"):
         shutil.copy2(stack_file, repo / stack_file.name)
+    # With `installed`, what make install puts beside the tracked files (an npm tool, the
+    # chart archives), linked: a test that commits the copy leaves them out.
+    for folder in ("tests/iam_eval/node_modules", ".charts") if installed else ():
+        if (ROOT / folder).is_dir():
+            (repo / folder).symlink_to(ROOT / folder, target_is_directory=True)
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         (target / "shared").symlink_to(shared, target_is_directory=True)
@@ -72,9 +78,9 @@ def copy_repository(target: Path) -> Path:
 
 
 def readme_onboarding_example() -> dict[str, str]:
-    """The README's onboarding snippet ("Put an application on the platform"): the lines of
-    each list it adds to, by config key."""
-    section = README.read_text().split("## Put an application on the platform", 1)[1]
+    """The onboarding snippet of the page the README links for it (docs/apps.md): the lines
+    of each list it adds to, by config key."""
+    section = APPS_PAGE.read_text()
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     entries: dict[str, str] = {}
     current = ""
@@ -111,7 +117,7 @@ def add_readme_app_to_dev(repo: Path) -> None:
     text = text.replace(
         '#       "redis-password": "<another strong password>"}\'',
         '#       "redis-password": "<another strong password>",\n'
-        '#       "payments-db": {"url": "<the database URL>"}}\'',
+        '#       "eks-secrets-dev/payments-db": {"url": "<the database URL>"}}\'',
     )
     text += f"  {PROJECT}:secretValues:\n    secure: v1:Zm9vYmFyYmF6:ZW5jcnlwdGVkLWJ5LXB1bHVtaQ==\n"
     path.write_text(text)
@@ -127,7 +133,12 @@ def add_qa_stack(repo: Path) -> None:
         ("10.50.0.0/16", "10.70.0.0/16"),
         ("eks-secrets-platform-staging", "eks-secrets-platform-qa"),
         ("192.0.2.16/28", "192.0.2.48/28"),
-        ("staging-app-credentials", "qa-app-credentials"),
+        ("eks-secrets-staging/", "eks-secrets-qa/"),
+        (
+            "secretNamesOutsidePrefix:\n    - staging-app-credentials\n",
+            "secretNamesOutsidePrefix: []\n",
+        ),
+        ("staging-app-credentials", "eks-secrets-qa/app-credentials"),
         ('"username": "staging"', '"username": "qa"'),
     ):
         assert old in text, f"Pulumi.staging.yaml no longer has {old!r}: update this test"
@@ -136,7 +147,7 @@ def add_qa_stack(repo: Path) -> None:
 
 
 def test_the_readme_example_app_and_a_qa_stack_keep_the_shipped_stack_checks_green(tmp_path):
-    repo = copy_repository(tmp_path)
+    repo = copy_repository(tmp_path, installed=True)
     add_readme_app_to_dev(repo)
     add_qa_stack(repo)
     dev = yaml.safe_load((repo / "Pulumi.dev.yaml").read_text())["config"]

@@ -261,12 +261,12 @@ def test_check_of_every_shipped_stack_passes():
         assert check.main(["--stack", stack, "--dir", str(ROOT)]) == 0, stack
 
 
-def test_render_prints_a_stack_file_error_without_a_traceback(tmp_path, monkeypatch, capsys):
+def test_render_prints_a_stack_file_error_without_a_traceback(tmp_path, capsys):
     (tmp_path / "Pulumi.qa.yaml").write_text(
         edited(("  eks-secrets-platform:owner", " eks-secrets-platform:owner"))
     )
-    monkeypatch.setattr("tools.pulumi_mocks.ROOT", tmp_path)
-    assert render.main(["--stack", "qa", "--out", str(tmp_path / "out")]) == 2
+    out = str(tmp_path / "out")
+    assert render.main(["--stack", "qa", "--directory", str(tmp_path), "--out", out]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [
         "Pulumi.qa.yaml:4:2: expected <block end>, but found '<block mapping start>' (while "
