@@ -11,6 +11,11 @@ TOOLS_VENV := .venv-tools
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	# The package itself (import name eksplatform, built from components/): the stack program
+	# imports it as any outside program would. Strict editable mode links each file, so edits
+	# are live and the type checker can follow it; a new module needs `make install` again.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e . --config-settings editable_mode=strict
 	$(VENV)/bin/pip check
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
@@ -58,4 +63,5 @@ diff:
 	$(VENV)/bin/python -m tools.diff $(A) $(B) --stack $(STACK)
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache
+	find build -mindepth 1 -maxdepth 1 ! -name '__editable__*' -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache .ruff_cache

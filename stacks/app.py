@@ -14,32 +14,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from components.k8s import (
+from eksplatform.k8s import (
     SECRETS_MOUNT_PATH,
     csi_secrets_volume,
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
 )
-from components.modes import AppWorkload, IdentityMode
-from components.namespace_baseline import (
+from eksplatform.modes import AppWorkload, IdentityMode
+from eksplatform.namespace_baseline import (
     EgressAllow,
     IngressAllow,
     NamespaceBaseline,
     NamespaceBaselineArgs,
     Quota,
 )
-from components.secret_provider_class import SyncedSecret
-from components.versions import BUSYBOX_IMAGE
-from components.workload_secrets import WorkloadSecrets
-from components.workloads.nginx_secrets_demo import (
+from eksplatform.secret_provider_class import SyncedSecret
+from eksplatform.versions import BUSYBOX_IMAGE
+from eksplatform.workload_secrets import WorkloadSecrets
+from eksplatform.workloads.nginx_secrets_demo import (
     APP_NAME as NGINX_DEMO,
 )
-from components.workloads.nginx_secrets_demo import (
+from eksplatform.workloads.nginx_secrets_demo import (
     NginxSecretsDemo,
     NginxSecretsDemoArgs,
 )
+
 from stacks.config.model import AppSettings, SecretSpec, secret_access_name
 from stacks.platform import Platform, root_alias
 

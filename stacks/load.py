@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from components.modes import IdentityMode
-from components.pod_identity import check_pod_identity_version
+from eksplatform.modes import IdentityMode
+from eksplatform.pod_identity import check_pod_identity_version
+
 from stacks.config import schema
 from stacks.config.apps import parse_apps
 from stacks.config.infrastructure import (

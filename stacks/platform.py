@@ -15,20 +15,19 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-
-from components.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
-from components.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
-from components.modes import IdentityMode, NatGatewayMode
-from components.network import Network, NetworkArgs
-from components.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint
-from components.pod_identity import (
+from eksplatform.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from eksplatform.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
+from eksplatform.modes import IdentityMode, NatGatewayMode
+from eksplatform.network import Network, NetworkArgs
+from eksplatform.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint
+from eksplatform.pod_identity import (
     PodIdentityAgent,
     PodIdentityAgentArgs,
     SharedPodIdentityRole,
     SharedPodIdentityRoleArgs,
 )
-from components.secret_provider_class import JmesPath, SecretObject, SyncedSecret
-from components.secrets import (
+from eksplatform.secret_provider_class import JmesPath, SecretObject, SyncedSecret
+from eksplatform.secrets import (
     ManagedParameter,
     ManagedParameterArgs,
     ManagedSecret,
@@ -37,8 +36,9 @@ from components.secrets import (
     SecretsKey,
     SecretsKeyArgs,
 )
-from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
-from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs, with_replica
+from eksplatform.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
+from eksplatform.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs, with_replica
+
 from stacks.config.model import SecretSpec, StackConfig
 
 StoredSecret = ManagedSecret | ManagedParameter

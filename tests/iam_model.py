@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from eksplatform.iam_policies import NAMESPACE_TAG, POD_IDENTITY_PRINCIPAL, STS_AUDIENCE
 
-from components.iam_policies import NAMESPACE_TAG, POD_IDENTITY_PRINCIPAL, STS_AUDIENCE
 from tests import iam_eval
 from tests.iam_eval import Request
 from tools.pulumi_mocks import ACCOUNT

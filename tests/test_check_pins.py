@@ -12,9 +12,9 @@ import textwrap
 from pathlib import Path
 
 import yaml
+from eksplatform import versions
 
 from ci import check_pins
-from components import versions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+from eksplatform.cluster import CLUSTER_ADMIN_POLICY
 
-from components.cluster import CLUSTER_ADMIN_POLICY
 from stacks.config.reader import ConfigError
 from stacks.load import load
 from tests.conftest import config_of, fixture, secret_values_for, stack_name

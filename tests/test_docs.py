@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pulumi
 import pytest
+from eksplatform import versions
 
-from components import versions
 from tools import docs
 from tools.config_table import config_table
 
@@ -48,7 +48,9 @@ def _public_components() -> list[tuple[type, type | None]]:
     for path in sorted((ROOT / "components").rglob("*.py")):
         if path.name == "provider.py":  # hosted adapters: test_component_reference_lists_hosted
             continue
-        module_name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        module_name = ".".join(
+            ("eksplatform", *path.relative_to(ROOT / "components").with_suffix("").parts)
+        )
         module = importlib.import_module(module_name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
@@ -78,7 +80,7 @@ def test_component_reference_lists_every_component_with_every_input_and_output()
 
 
 def test_component_reference_lists_every_component_hosted_for_other_languages():
-    from components import provider
+    from eksplatform import provider
 
     reference = docs.component_reference()
     assert provider.HOSTED

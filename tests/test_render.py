@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from eksplatform.versions import NGINX_UNPRIVILEGED_IMAGE, SECRETS_STORE_CSI_DRIVER
 
-from components.versions import NGINX_UNPRIVILEGED_IMAGE, SECRETS_STORE_CSI_DRIVER
 from stacks.config.reader import ConfigError
 from stacks.load import load
 from tests.conftest import FIXTURES, TEST_SECRET_VALUES, fixture, secret_values_for

@@ -9,8 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from components import versions
+from eksplatform import versions
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / "renovate.json").read_text())

@@ -41,8 +41,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import yaml
-
-from components.versions import ChartPin
+from eksplatform.versions import ChartPin
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CHARTS = ROOT.parent / "shared" / "charts"
@@ -155,7 +154,7 @@ def index_versions(pin: ChartPin, timeout: float = 10.0) -> list[str] | None:
 
 def pin_of(chart: str, version: str, repo: str) -> ChartPin:
     """The pin of a recorded Helm release (chart, version and repo as the program passed)."""
-    from components import versions
+    from eksplatform import versions
 
     for value in vars(versions).values():
         if isinstance(value, ChartPin) and (value.chart, value.version, value.repo) == (
@@ -195,7 +194,7 @@ def render_release(release: dict) -> dict[str, list[dict]]:
 
 def pins() -> list[ChartPin]:
     """Every chart pin of components/versions.py."""
-    from components import versions
+    from eksplatform import versions
 
     return [v for v in vars(versions).values() if isinstance(v, ChartPin)]
 

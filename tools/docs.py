@@ -252,7 +252,7 @@ def component_reference() -> str:
 def hosted_table() -> list[str]:
     """The components hosted for every Pulumi language (components/provider.py): each is an
     adapter over the Python component of the same name, with the same input names."""
-    from components import provider
+    from eksplatform import provider
 
     rows = [
         f"| `{provider.PACKAGE}:index:{cls.__name__}` | `{cls.__name__}` | "
@@ -313,7 +313,7 @@ def _pin_statements() -> Iterator[tuple[str, ast.expr, list[str]]]:
 
 def pins_table() -> str:
     """Markdown: every pin of components/versions.py with the evidence written beside it."""
-    from components import versions
+    from eksplatform import versions
 
     rows = ["| pin | what | version | evidence |", "| --- | --- | --- | --- |"]
     addons: list[str] = []

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from components.modes import AppWorkload, IdentityMode
-from components.namespace_baseline import (
+from eksplatform.modes import AppWorkload, IdentityMode
+from eksplatform.namespace_baseline import (
     EGRESS_POLICY_PREFIX,
     INGRESS_POLICY_PREFIX,
     EgressAllow,
@@ -19,8 +19,9 @@ from components.namespace_baseline import (
     check_policy_name,
     check_ports,
 )
-from components.validation import check_dns1123_label
-from components.workload_secrets import autonamed_iam_resources
+from eksplatform.validation import check_dns1123_label
+from eksplatform.workload_secrets import autonamed_iam_resources
+
 from stacks.config import rules
 from stacks.config.model import AppSettings, SecretSpec, secret_access_name
 from stacks.config.reader import ConfigReader, Fields

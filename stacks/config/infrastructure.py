@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from components.modes import CapacityType, InstallMethod, NatGatewayMode
-from components.validation import check_one_architecture
-from components.versions import EKS_STANDARD_SUPPORT
+from eksplatform.modes import CapacityType, InstallMethod, NatGatewayMode
+from eksplatform.validation import check_one_architecture
+from eksplatform.versions import EKS_STANDARD_SUPPORT
+
 from stacks.config import rules
 from stacks.config.model import (
     ClusterSettings,

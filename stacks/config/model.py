@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from components.modes import (
+from eksplatform.modes import (
     AppWorkload,
     CapacityType,
     IdentityMode,
@@ -18,7 +18,8 @@ from components.modes import (
     NatGatewayMode,
     SecretType,
 )
-from components.namespace_baseline import EgressAllow, IngressAllow, Quota
+from eksplatform.namespace_baseline import EgressAllow, IngressAllow, Quota
+
 from stacks.config.rules import TAINT_EFFECTS
 from stacks.protection import Protection
 

@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 import botocore.exceptions
 import botocore.session
-
-from components.secrets_store import NAMESPACE as DRIVER_NAMESPACE
-from components.validation import (
+from eksplatform.secrets_store import NAMESPACE as DRIVER_NAMESPACE
+from eksplatform.validation import (
     check_cidr,
     check_dns1123_label,
     check_dns1123_subdomain,

@@ -6,8 +6,9 @@ import json
 import re
 from dataclasses import replace
 
-from components.modes import SecretType
-from components.secrets import SSM_PARAMETER_NAME
+from eksplatform.modes import SecretType
+from eksplatform.secrets import SSM_PARAMETER_NAME
+
 from stacks.config import rules
 from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec, SecretsStoreSettings
 from stacks.config.reader import ConfigReader, Fields

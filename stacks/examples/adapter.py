@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.prometheus import PROMETHEUS_POD_LABELS, SCRAPE_SELECTOR, Prometheus, PrometheusArgs
-from components.workloads import adapter
+from eksplatform.prometheus import (
+    PROMETHEUS_POD_LABELS,
+    SCRAPE_SELECTOR,
+    Prometheus,
+    PrometheusArgs,
+)
+from eksplatform.workloads import adapter
+
 from stacks.app import App, AppArgs, Previously
 from stacks.config import rules
 from stacks.config.model import SecretRead, SecretSpec

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.workloads import ambassador
+from eksplatform.workloads import ambassador
+
 from stacks.app import App, AppArgs, Previously
 from stacks.config import rules
 from stacks.config.model import SecretRead, SecretSpec

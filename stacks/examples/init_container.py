@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.modes import InitContainerSource
-from components.workloads import init_container
+from eksplatform.modes import InitContainerSource
+from eksplatform.workloads import init_container
+
 from stacks.app import App, AppArgs, Previously
 from stacks.config import rules
 from stacks.config.model import SecretRead, SecretSpec

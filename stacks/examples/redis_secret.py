@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from eksplatform.modes import IdentityMode
+from eksplatform.workloads import redis_secret_sidecar as redis
 
-from components.modes import IdentityMode
-from components.workloads import redis_secret_sidecar as redis
 from stacks.app import App, AppArgs, Previously
 from stacks.config import rules
 from stacks.config.model import SecretRead, SecretSpec

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from eksplatform.modes import LoadBalancerScheme, ServiceType
+from eksplatform.workloads import sidecar
 
-from components.modes import LoadBalancerScheme, ServiceType
-from components.workloads import sidecar
 from stacks.app import App, AppArgs, OwnedSecret, Previously
 from stacks.config import rules
 from stacks.config.model import JmesPathEntry, SecretRead, SecretSpec, secret_spec

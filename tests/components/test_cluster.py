@@ -5,8 +5,7 @@ import re
 
 import pulumi
 import pytest
-
-from components.cluster import (
+from eksplatform.cluster import (
     CLUSTER_ADMIN_POLICY,
     OIDC_PROVIDER_TYPE,
     Cluster,
@@ -15,7 +14,7 @@ from components.cluster import (
     CoreDnsArgs,
     oidc_provider_tags,
 )
-from components.versions import EKS_ADDON_VERSIONS
+from eksplatform.versions import EKS_ADDON_VERSIONS
 
 ADMIN = "arn:aws:iam::123456789012:role/PlatformAdmin"
 

@@ -9,11 +9,10 @@ import json
 
 import pulumi
 import pytest
+from eksplatform.pod_identity import SharedPodIdentityRole, SharedPodIdentityRoleArgs
+from eksplatform.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 
-import components
-from components.pod_identity import SharedPodIdentityRole, SharedPodIdentityRoleArgs
-from components.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
-from tests.components.test_args_documented import MODULES
+from tests.components.test_args_documented import COMPONENTS, MODULES
 from tests.conftest import FIXTURES, fixture, secret_values_for
 from tests.package.hosted import build_hosted
 from tools.pulumi_mocks import PROJECT, run_program, stack_config
@@ -31,10 +30,10 @@ def _is_handle(value: object) -> bool:
 
 def _component_classes() -> set[str]:
     """`module.Class` of every ComponentResource defined in the checked modules."""
-    root = components.__path__[0]
+    root = str(COMPONENTS)
     names = set()
     for path in MODULES:
-        module_name = "components." + str(path.relative_to(root)).removesuffix(".py").replace(
+        module_name = "eksplatform." + str(path.relative_to(root)).removesuffix(".py").replace(
             "/", "."
         )
         module = __import__(module_name, fromlist=["_"])
@@ -81,7 +80,7 @@ def test_registered_outputs_are_the_public_values_of_every_component(registered)
     mismatched = {
         name: pairs
         for name, pairs in registered.items()
-        if name.startswith("components.") and any(out != values for out, values in pairs)
+        if name.startswith("eksplatform.") and any(out != values for out, values in pairs)
     }
     checked = {name for name in mismatched if name in _component_classes()}
     assert checked == set(), {name: mismatched[name] for name in checked}

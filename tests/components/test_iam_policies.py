@@ -1,8 +1,7 @@
 """The exact IAM JSON that reaches AWS: least privilege and pinned trust."""
 
 import pytest
-
-from components.iam_policies import (
+from eksplatform.iam_policies import (
     irsa_trust_policy,
     issuer_host_path,
     secret_read_policy,

@@ -1,8 +1,7 @@
 """Exact IAM JSON of the identity modes: IRSA vs Pod Identity trust, ABAC, KMS conditions."""
 
 import pytest
-
-from components.iam_policies import (
+from eksplatform.iam_policies import (
     abac_secret_read_policy,
     arn_parts,
     eks_cluster_arn,

@@ -3,8 +3,7 @@
 import json
 
 import pytest
-
-from components.irsa import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
+from eksplatform.irsa import ROLE_ARN_ANNOTATION, IrsaRole, IrsaRoleArgs
 
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-southeast-1.amazonaws.com/id/ABC"
 ISSUER = "oidc.eks.ap-southeast-1.amazonaws.com/id/ABC"

@@ -2,8 +2,7 @@
 
 import pulumi
 import pytest
-
-from components.namespace_baseline import (
+from eksplatform.namespace_baseline import (
     NAME_LABEL,
     ContainerDefaults,
     EgressAllow,

@@ -1,8 +1,7 @@
 """Network: subnets tagged for load balancers, NAT per AZ or single, or an existing VPC."""
 
 import pytest
-
-from components.network import Network, NetworkArgs, plan_subnets
+from eksplatform.network import Network, NetworkArgs, plan_subnets
 
 
 def test_subnet_plan_gives_large_private_and_small_public_subnets():

@@ -1,8 +1,7 @@
 """NodeGroup: AL2023, IMDSv2 with one hop, private subnets, configurable shape."""
 
 import pytest
-
-from components.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint, ami_type_for
+from eksplatform.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint, ami_type_for
 
 
 def _args(**overrides):

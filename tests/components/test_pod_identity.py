@@ -4,8 +4,7 @@ and the shared ABAC role."""
 import json
 
 import pytest
-
-from components.pod_identity import (
+from eksplatform.pod_identity import (
     AGENT_ADDON,
     POD_IDENTITY_MIN_KUBERNETES_VERSION,
     PodIdentityAgent,
@@ -17,7 +16,7 @@ from components.pod_identity import (
     SharedPodIdentityRoleArgs,
     check_pod_identity_version,
 )
-from components.versions import EKS_ADDON_VERSIONS
+from eksplatform.versions import EKS_ADDON_VERSIONS
 
 CLUSTER_ARN = "arn:aws:eks:ap-southeast-1:123456789012:cluster/eks-secrets-dev"
 POLICY = "arn:aws:iam::123456789012:policy/read"

@@ -1,8 +1,7 @@
 """Prometheus: pinned, trimmed kube-prometheus-stack whose Prometheus finds our monitors."""
 
 import pytest
-
-from components.prometheus import (
+from eksplatform.prometheus import (
     FULLNAME,
     SCRAPE_SELECTOR,
     Prometheus,
@@ -10,7 +9,8 @@ from components.prometheus import (
     chart_values,
     selects,
 )
-from components.versions import KUBE_PROMETHEUS_STACK
+from eksplatform.versions import KUBE_PROMETHEUS_STACK
+
 from tests.pod_security import violations
 
 

@@ -2,8 +2,7 @@
 
 import pytest
 import yaml
-
-from components.secret_provider_class import (
+from eksplatform.secret_provider_class import (
     JmesPath,
     SecretObject,
     file_names,

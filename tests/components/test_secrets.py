@@ -2,8 +2,7 @@
 
 import pulumi
 import pytest
-
-from components.secrets import ManagedSecret, ManagedSecretArgs
+from eksplatform.secrets import ManagedSecret, ManagedSecretArgs
 
 EXISTING = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:shared-AbCdEf"
 

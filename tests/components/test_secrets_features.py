@@ -3,8 +3,7 @@ and the multi-Region secrets key."""
 
 import pulumi
 import pytest
-
-from components.secrets import (
+from eksplatform.secrets import (
     ManagedParameter,
     ManagedParameterArgs,
     ManagedSecret,
@@ -13,6 +12,7 @@ from components.secrets import (
     SecretsKey,
     SecretsKeyArgs,
 )
+
 from tools.pulumi_mocks import PROJECT, RealisticMocks, Recorder, RecordingMonitor
 
 EXISTING = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:shared-AbCdEf"

@@ -3,8 +3,7 @@
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-
-from components.secrets_store import (
+from eksplatform.secrets_store import (
     NAMESPACE,
     SecretsStoreCsi,
     SecretsStoreCsiArgs,
@@ -12,7 +11,7 @@ from components.secrets_store import (
     driver_values,
     provider_values,
 )
-from components.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS
+from eksplatform.versions import SECRETS_STORE_CSI_DRIVER, SECRETS_STORE_PROVIDER_AWS
 
 ARGS = SecretsStoreCsiArgs(
     aws_region="ap-southeast-1",
@@ -128,7 +127,7 @@ def test_chart_pins_record_when_they_were_checked():
 
 
 def test_every_supported_kubernetes_version_has_pinned_addon_builds():
-    from components.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT, addon_version
+    from eksplatform.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT, addon_version
 
     for version in EKS_STANDARD_SUPPORT:
         for addon in (
@@ -261,7 +260,7 @@ def test_extra_values_cannot_change_the_keys_we_keep(field, values, path):
 
 
 def test_every_kept_key_is_one_we_set():
-    from components.secrets_store import PROTECTED_DRIVER_VALUES, PROTECTED_PROVIDER_VALUES
+    from eksplatform.secrets_store import PROTECTED_DRIVER_VALUES, PROTECTED_PROVIDER_VALUES
 
     def has(values, path):
         for key in path.split("."):

@@ -4,15 +4,14 @@ import json
 
 import pulumi
 import pytest
-
-from components.secrets_store import (
+from eksplatform.secrets_store import (
     ASCP_ADDON,
     SecretsStoreCsi,
     SecretsStoreCsiArgs,
     Toleration,
     addon_configuration,
 )
-from components.versions import EKS_ADDON_VERSIONS
+from eksplatform.versions import EKS_ADDON_VERSIONS
 
 
 def _args(**overrides):
@@ -74,7 +73,7 @@ def test_addon_configuration_carries_tolerations_to_driver_and_provider():
 
 
 def test_addon_configuration_requests_the_same_audiences_as_the_helm_driver():
-    from components.secrets_store import driver_values
+    from eksplatform.secrets_store import driver_values
 
     args = _args()
     assert (

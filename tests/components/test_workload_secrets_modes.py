@@ -5,9 +5,8 @@ import json
 
 import pulumi
 import pytest
-
-from components.secret_provider_class import JmesPath, SecretObject
-from components.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
+from eksplatform.secret_provider_class import JmesPath, SecretObject
+from eksplatform.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs
 
 SECRET = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:team-a-db-AbCdEf"
 REPLICA = "arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:team-a-db-AbCdEf"

@@ -227,7 +227,7 @@ def check_demo_reads_the_secret(kubeconfig: Path, credentials: dict[str, str]) -
 
 def check_ambassador_splits_by_weight(kubeconfig: Path, namespace: str) -> None:
     # Imported here so a renamed constant fails the e2e run, not the unit run's collection.
-    from components.workloads.ambassador import AMBASSADOR, PROXY_PORT
+    from eksplatform.workloads.ambassador import AMBASSADOR, PROXY_PORT
 
     wait_ready(kubeconfig, namespace, AMBASSADOR)
     loop = f"for i in $(seq {AMBASSADOR_REQUESTS}); do curl -s localhost:{PROXY_PORT}; done"
@@ -240,7 +240,7 @@ def check_ambassador_splits_by_weight(kubeconfig: Path, namespace: str) -> None:
 
 
 def check_adapter_exports_redis_metrics(kubeconfig: Path, namespace: str) -> None:
-    from components.workloads.adapter import APP_NAME, METRICS_PORT
+    from eksplatform.workloads.adapter import APP_NAME, METRICS_PORT
 
     wait_ready(kubeconfig, namespace, APP_NAME)
     url = f"http://127.0.0.1:{METRICS_PORT}/metrics"
@@ -249,8 +249,8 @@ def check_adapter_exports_redis_metrics(kubeconfig: Path, namespace: str) -> Non
 
 
 def check_sidecar_serves_the_mounted_certificate(kubeconfig: Path, namespace: str) -> None:
-    from components.k8s import SECRETS_MOUNT_PATH
-    from components.workloads.sidecar import APP_NAME, CERT_FILE, PAGE, SERVICE_PORT
+    from eksplatform.k8s import SECRETS_MOUNT_PATH
+    from eksplatform.workloads.sidecar import APP_NAME, CERT_FILE, PAGE, SERVICE_PORT
 
     wait_ready(kubeconfig, namespace, APP_NAME)
     pem = exec_in(

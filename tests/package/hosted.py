@@ -3,8 +3,8 @@ provider passes to it (Python field names, as ComponentProvider.map_inputs makes
 
 from __future__ import annotations
 
-from components import provider
-from components.modes import InstallMethod
+from eksplatform import provider
+from eksplatform.modes import InstallMethod
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-southeast-1.amazonaws.com/id/ABC"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from eksplatform import provider
 
-from components import provider
 from tests.package.hosted import build_hosted
 
 

@@ -16,13 +16,12 @@ from typing import Any
 
 import grpc
 import pytest
+from eksplatform import __version__
+from eksplatform.provider import HOSTED, PACKAGE
 from google.protobuf import empty_pb2
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.proto.plugin_pb2 import PluginInfo
-
-from components import __version__
-from components.provider import HOSTED, PACKAGE
 
 from .conftest import ROOT, Installed
 

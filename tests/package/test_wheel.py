@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from components import __version__
+from eksplatform import __version__
 
 from .conftest import ROOT, Installed
 

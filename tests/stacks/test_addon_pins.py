@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 import yaml
+from eksplatform.pod_identity import AGENT_ADDON
+from eksplatform.secrets_store import ASCP_ADDON
+from eksplatform.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT
 
-from components.pod_identity import AGENT_ADDON
-from components.secrets_store import ASCP_ADDON
-from components.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT
 from tests.conftest import created_secret_names
 from tools.pulumi_mocks import PROJECT, Recorder, run_program, stack_config
 

@@ -1002,38 +1002,38 @@ def test_rules_the_components_also_assert_stop_the_program_before_any_resource(o
 
 
 def _cluster_args(cidrs):
-    from components.cluster import ClusterArgs
+    from eksplatform.cluster import ClusterArgs
 
     return ClusterArgs("c", "1.35", "vpc-1", [], [], public_access_cidrs=cidrs)
 
 
 def _node_args(**kwargs):
-    from components.nodegroup import NodeGroupArgs, ami_type_for
+    from eksplatform.nodegroup import NodeGroupArgs, ami_type_for
 
     args = NodeGroupArgs("c", "1.35", [], **kwargs)
     return ami_type_for(args.instance_types)
 
 
 def _sidecar_args(hostname):
-    from components.workloads.sidecar import SidecarExampleArgs
+    from eksplatform.workloads.sidecar import SidecarExampleArgs
 
     return SidecarExampleArgs("web", hostname, "web-tls", "web-tls")
 
 
 def _ingress(ports):
-    from components.namespace_baseline import IngressAllow
+    from eksplatform.namespace_baseline import IngressAllow
 
     return IngressAllow("web", {"app": "web"}, ports, {"app": "client"})
 
 
 def _named_ingress(name):
-    from components.namespace_baseline import IngressAllow
+    from eksplatform.namespace_baseline import IngressAllow
 
     return IngressAllow(name, {"app": "web"}, [80], {"app": "client"})
 
 
 def _irsa_args(service_account):
-    from components.irsa import IrsaRoleArgs
+    from eksplatform.irsa import IrsaRoleArgs
 
     return IrsaRoleArgs("arn:aws:iam::1:oidc-provider/x", "x", "team", service_account)
 
@@ -1050,20 +1050,20 @@ def _app_with_ingress(name, ports):
 
 
 def _parameter_args(name):
-    from components.secrets import ManagedParameterArgs
+    from eksplatform.secrets import ManagedParameterArgs
 
     return ManagedParameterArgs(name, value="v")
 
 
 def _quota(pods):
-    from components.namespace_baseline import Quota
+    from eksplatform.namespace_baseline import Quota
 
     return Quota(pods=pods)
 
 
 def _init_args(repo):
-    from components.modes import InitContainerSource
-    from components.workloads.init_container import InitContainerExampleArgs
+    from eksplatform.modes import InitContainerSource
+    from eksplatform.workloads.init_container import InitContainerExampleArgs
 
     return InitContainerExampleArgs("web", InitContainerSource.GIT, repo)
 

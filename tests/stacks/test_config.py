@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
+from eksplatform.modes import IdentityMode, InstallMethod, NatGatewayMode, SecretType
 
 import stacks.config.infrastructure
-from components.modes import IdentityMode, InstallMethod, NatGatewayMode, SecretType
 from stacks.config import model, schema
 from stacks.config.reader import ConfigError
 from stacks.load import load

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eksplatform.cluster import ClusterArgs
+from eksplatform.network import NetworkArgs
+from eksplatform.nodegroup import NodeGroupArgs
+from eksplatform.prometheus import PrometheusArgs
+from eksplatform.secrets_store import SecretsStoreCsiArgs
+from eksplatform.workloads.ambassador import AmbassadorExampleArgs
+from eksplatform.workloads.init_container import InitContainerExampleArgs
+from eksplatform.workloads.sidecar import SidecarExampleArgs
 
-from components.cluster import ClusterArgs
-from components.network import NetworkArgs
-from components.nodegroup import NodeGroupArgs
-from components.prometheus import PrometheusArgs
-from components.secrets_store import SecretsStoreCsiArgs
-from components.workloads.ambassador import AmbassadorExampleArgs
-from components.workloads.init_container import InitContainerExampleArgs
-from components.workloads.sidecar import SidecarExampleArgs
 from stacks.config import schema
 from tools.pulumi_mocks import ROOT
 
@@ -30,6 +30,19 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _absolute(importer: str, path: Path, module: str, level: int) -> str:
+    """An import as a repository module name: relative imports resolved, and the installed
+    package `eksplatform` read as the folder it is built from (components/)."""
+    if level:
+        package = importer.split(".")
+        package = package if path.name == "__init__.py" else package[:-1]
+        base = package[: len(package) - (level - 1)]
+        module = ".".join([*base, *filter(None, [module])])
+    if module == "eksplatform" or module.startswith("eksplatform."):
+        module = "components" + module.removeprefix("eksplatform")
+    return module
+
+
 def _imports() -> dict[str, set[str]]:
     """Project module -> project modules it imports, wherever the import statement stands."""
     modules = {_module(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
@@ -37,10 +50,11 @@ def _imports() -> dict[str, set[str]]:
     for name, path in modules.items():
         found: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            if isinstance(node, ast.ImportFrom) and (node.module or node.level):
+                module = _absolute(name, path, node.module or "", node.level)
+                targets = [module, *(f"{module}.{a.name}" for a in node.names)]
             elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
+                targets = [_absolute(name, path, a.name, 0) for a in node.names]
             else:
                 continue
             found.update(t for t in targets if t in modules and t != name)

@@ -185,7 +185,7 @@ def test_bad_config_fails_before_any_resource_is_registered():
 
 
 def test_coredns_addon_is_pinned_and_created_after_the_nodegroup(dev):
-    from components.versions import EKS_ADDON_VERSIONS
+    from eksplatform.versions import EKS_ADDON_VERSIONS
 
     addon = dev.named("coredns-addon")
     assert addon.inputs["addonName"] == "coredns"

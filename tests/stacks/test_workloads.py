@@ -7,8 +7,8 @@ from collections import defaultdict
 from datetime import date
 
 import pytest
+from eksplatform.prometheus import PROMETHEUS_POD_LABELS
 
-from components.prometheus import PROMETHEUS_POD_LABELS
 from stacks.load import load
 from tests.conftest import FIXTURES, fixture
 from tests.pod_security import pod_spec_of, violations

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import STACKS, config_of, fixture
-from tests.validation import gate
-from tools import charts
+from tools import charts, gate
 from tools.pulumi_mocks import PROJECT
 from tools.render import Render, safe_name, to_yaml
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from eksplatform.versions import SECRETS_STORE_CSI_DRIVER
 
-from components.versions import SECRETS_STORE_CSI_DRIVER
 from tools import charts
 
 PIN = SECRETS_STORE_CSI_DRIVER

@@ -14,18 +14,17 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.secrets_store import TOKEN_AUDIENCES
-from components.versions import (
+from eksplatform.secrets_store import TOKEN_AUDIENCES
+from eksplatform.versions import (
     KUBE_PROMETHEUS_STACK,
     SECRETS_STORE_CSI_DRIVER,
     SECRETS_STORE_PROVIDER_AWS,
     ChartPin,
 )
+
 from tests.conftest import FIXTURES, config_of, fixture
-from tests.validation import gate
 from tests.validation.conftest import render_charts, require
-from tools import charts
+from tools import charts, gate
 from tools.pulumi_mocks import PROJECT
 from tools.render import render
 
@@ -143,7 +142,7 @@ def test_every_values_key_the_program_sets_exists_in_the_chart(rendered, chart_a
 def _component_releases(build, **extra) -> dict[str, dict]:
     """SecretsStoreCsi built alone under the mocks, with extra chart values: its releases in
     the shape tools.render records them."""
-    from components.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
+    from eksplatform.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
 
     def program():
         SecretsStoreCsi("csi", SecretsStoreCsiArgs(aws_region="eu-west-1", **extra))
@@ -371,7 +370,7 @@ def test_sync_secret_grants_the_driver_secret_rbac_only_when_enabled(rendered, r
 @pytest.mark.parametrize(("sync", "rotation"), [(True, False), (False, True)])
 def test_driver_chart_follows_sync_and_rotation_both_ways(sync, rotation, chart_archives):
     """The stack files all rotate and none syncs; the other way round, rendered directly."""
-    from components.secrets_store import SecretsStoreCsiArgs, driver_values
+    from eksplatform.secrets_store import SecretsStoreCsiArgs, driver_values
 
     args = SecretsStoreCsiArgs(
         aws_region="eu-west-1",

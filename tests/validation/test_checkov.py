@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from tests.validation import gate
+from tools import gate
 
 BAD_POD = {
     "apiVersion": "v1",

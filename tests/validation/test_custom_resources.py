@@ -7,8 +7,8 @@ import copy
 
 import yaml
 
-from tests.validation import gate
 from tests.validation.conftest import require
+from tools import gate
 
 SPC = {
     "apiVersion": "secrets-store.csi.x-k8s.io/v1",

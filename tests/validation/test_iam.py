@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from tests.validation import gate
 from tests.validation.conftest import require
+from tools import gate
 from tools.pulumi_mocks import ACCOUNT
 
 ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.ap-southeast-1.amazonaws.com/id/ABC"

@@ -7,8 +7,8 @@ import copy
 
 import pytest
 
-from tests.validation import gate
 from tests.validation.conftest import require
+from tools import gate
 
 VERSION = "1.35"
 

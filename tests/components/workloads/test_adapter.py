@@ -2,18 +2,17 @@
 
 import pytest
 from cloudcoil.models.prometheus_operator.v1 import ServiceMonitor
-
-from components.namespace_baseline import NamespaceBaselineArgs, namespace_metadata
-from components.prometheus import (
+from eksplatform.namespace_baseline import NamespaceBaselineArgs, namespace_metadata
+from eksplatform.prometheus import (
     PROMETHEUS_POD_LABELS,
     SCRAPE_SELECTOR,
     Prometheus,
     PrometheusArgs,
 )
-from components.prometheus import (
+from eksplatform.prometheus import (
     selects as prom_selects,
 )
-from components.workloads.adapter import (
+from eksplatform.workloads.adapter import (
     METRICS_PORT,
     AdapterExample,
     AdapterExampleArgs,
@@ -23,6 +22,7 @@ from components.workloads.adapter import (
     service_monitor_spec,
     service_spec,
 )
+
 from tests.workload_checks import assert_hardened, container, mounts, selects, volumes_are_declared
 
 

@@ -1,9 +1,8 @@
 """Ambassador: localhost-only proxy, weighted upstream, backends reachable only from it."""
 
 import pytest
-
-from components.k8s import selector_labels
-from components.workloads.ambassador import (
+from eksplatform.k8s import selector_labels
+from eksplatform.workloads.ambassador import (
     BACKEND_PORT,
     PROXY_PORT,
     AmbassadorExample,
@@ -18,6 +17,7 @@ from components.workloads.ambassador import (
     upstream_conf,
     verify_command,
 )
+
 from tests.workload_checks import (
     assert_hardened,
     container,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from components.workloads.common import check_service_ports, service_port
+from eksplatform.workloads.common import check_service_ports, service_port
 
 POD = {"containers": [{"name": "web", "ports": [{"name": "http", "containerPort": 8080}]}]}
 

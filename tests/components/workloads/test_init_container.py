@@ -1,8 +1,7 @@
 """Init container: fills the shared emptyDir before nginx starts; ConfigMap or git source."""
 
 import pytest
-
-from components.workloads.init_container import (
+from eksplatform.workloads.init_container import (
     CONTENT_DIR,
     InitContainerExample,
     InitContainerExampleArgs,
@@ -12,6 +11,7 @@ from components.workloads.init_container import (
     site_conf,
     web_labels,
 )
+
 from tests.workload_checks import (
     assert_hardened,
     container,

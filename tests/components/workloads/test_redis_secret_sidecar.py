@@ -1,15 +1,15 @@
 """Redis sidecar with a secret (seed 002): the password only ever arrives as a CSI file."""
 
 import pytest
-
-from components.k8s import SECRETS_MOUNT_PATH
-from components.workloads.redis_secret_sidecar import (
+from eksplatform.k8s import SECRETS_MOUNT_PATH
+from eksplatform.workloads.redis_secret_sidecar import (
     RedisSecretSidecar,
     RedisSecretSidecarArgs,
     app_script,
     redis_script,
     redis_secret_pod_spec,
 )
+
 from tests.workload_checks import assert_hardened, container, mounts, volumes_are_declared
 
 FILE = f"{SECRETS_MOUNT_PATH}/redis-password"

@@ -3,9 +3,8 @@
 import json
 
 import pytest
-
-from components.k8s import SECRETS_MOUNT_PATH
-from components.workloads.sidecar import (
+from eksplatform.k8s import SECRETS_MOUNT_PATH
+from eksplatform.workloads.sidecar import (
     HTTPD_PORT,
     TLS_JMES_PATH,
     TLS_PORT,
@@ -21,6 +20,7 @@ from components.workloads.sidecar import (
     tls_proxy_conf,
     web_labels,
 )
+
 from tests.workload_checks import assert_hardened, container, mounts, selects, volumes_are_declared
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema.validators
 import kubernetes_validate.utils as kv
 import yaml
 from packaging.version import Version
@@ -489,7 +490,7 @@ def service_port_errors(cluster: Cluster) -> list[str]:
     Considerations: "For any of your Kubernetes services, the service port must be the same
     as the container port" (the VPC CNI's agent matches policies on the pod's port)."""
     errors: list[str] = []
-    policies: dict[str, list[dict[str, Any]]] = {}
+    policies: dict[str, list[dict[str, Any] | None]] = {}
     for _, m in cluster.of_kind("NetworkPolicy"):
         policies.setdefault(namespace_of(m), []).append((m.get("spec") or {}).get("podSelector"))
     for path, m in cluster.of_kind("Service"):
@@ -641,7 +642,7 @@ def object_errors(manifest: dict[str, Any], version: str, where: str) -> list[st
     if validator is None:
         return [
             f"{where}: no schema for {manifest.get('apiVersion')} {manifest.get('kind')}; add "
-            "one under tests/validation/schemas and to CUSTOM_VALIDATORS"
+            "one under tools/gate/schemas and to CUSTOM_VALIDATORS"
         ]
     return validator(manifest, where)
 
@@ -682,7 +683,7 @@ def load_skips(path: Path = SKIPS_FILE) -> list[Skip]:
             problems.append(f"{check_id}: the reason must be one line")
         if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
             problems.append(f"{check_id}: resources must be a list of checkov resource ids")
-        if not problems:
+        if not problems and isinstance(reason, str) and isinstance(resources, list):
             skips.append(Skip(str(check_id), reason.strip(), tuple(resources)))
     if problems:
         raise SkipFileError(f"{path.name}: " + "; ".join(problems))
