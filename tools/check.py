@@ -28,6 +28,7 @@ from stacks.config.reader import ConfigError  # noqa: E402
 from stacks.config.schema import PROJECT  # noqa: E402
 from stacks.config.stack_file import config_strings, is_secure, read_stack_file  # noqa: E402
 from stacks.config.yaml_loader import YamlError, load  # noqa: E402
+from tools.render import parse_overrides  # noqa: E402
 
 SECRET_VALUES_KEY = f"{PROJECT}:secretValues"
 
@@ -67,16 +68,6 @@ def check(stack: str, directory: Path, overrides: dict[str, str] | None = None) 
     return []
 
 
-def _overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--config expects KEY=VALUE, got {pair!r}")
-        overrides[key if ":" in key else f"{PROJECT}:{key}"] = value
-    return overrides
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.check",
@@ -85,7 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--stack", required=True, help="reads Pulumi.<stack>.yaml")
     parser.add_argument(
-        "--dir", type=Path, default=ROOT, help="directory of the stack file (default: project)"
+        "--directory",
+        "--dir",
+        dest="dir",
+        type=Path,
+        default=ROOT,
+        help="directory of the stack file (default: project)",
     )
     parser.add_argument(
         "-c",
@@ -104,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # As under `pulumi up`: the program finds the stack file in the current directory, and
     # names the file's line of a YAML error in the `secrets` or `apps` block.
     os.chdir(args.dir)
-    problems = check(args.stack, Path(), _overrides(args.config))
+    problems = check(args.stack, Path(), parse_overrides(args.config))
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -593,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", help="output directory (default build/<stack>)")
     parser.add_argument(
         "--directory",
+        "--dir",
         type=Path,
         default=ROOT,
         help="where Pulumi.<stack>.yaml is (default: the project; the tests' frozen stacks "
