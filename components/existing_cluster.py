@@ -129,10 +129,10 @@ class ExistingCluster(pulumi.ComponentResource):
             ).apply(checked)
         )
         # Read through the checked kubeconfig: nothing uses the cluster before its version
-        # was compared with the one add-ons are pinned for.
-        self.cluster_name: pulumi.Output[str] = pulumi.Output.all(
-            found.name, self.kubeconfig
-        ).apply(lambda v: v[0])
+        # was compared with the one add-ons are pinned for. The name is no secret.
+        self.cluster_name: pulumi.Output[str] = pulumi.Output.unsecret(
+            pulumi.Output.all(found.name, self.kubeconfig).apply(lambda v: v[0])
+        )
         self.cluster_arn: pulumi.Output[str] = found.arn
         self.kubernetes_version: pulumi.Output[str] = found.version
         issuer_url: pulumi.Output[str] = found.identities.apply(

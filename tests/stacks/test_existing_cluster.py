@@ -63,6 +63,15 @@ def test_the_cluster_is_read_by_name_taken_from_its_arn(existing):
     assert existing.stack_outputs["clusterName"] == CLUSTER
 
 
+def test_names_derived_from_the_secret_kubeconfig_stay_plain(existing):
+    """The cluster name waits for the (secret) kubeconfig, but is no secret: a trust policy
+    or output built from it must not be redacted or hidden."""
+    (association,) = existing.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert association.secret_inputs["clusterName"] == CLUSTER
+    trust = existing.named("billing-secrets-podid-role").secret_inputs["assumeRolePolicy"]
+    assert isinstance(trust, str) and f"cluster/{CLUSTER}" in trust
+
+
 def test_the_oidc_provider_is_found_by_the_clusters_issuer(existing):
     (lookup,) = [i for i in existing.invokes if i.token == GET_OIDC]
     issuer = lookup.args["url"]

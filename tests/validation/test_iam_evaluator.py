@@ -22,6 +22,7 @@ import pytest
 from tests import iam_eval, iam_model
 from tests.ci_iam import rendered as ci_rendered
 from tests.conftest import STACKS
+from tests.conftest import fixture as fixture_key
 from tests.iam_eval import Request
 from tests.iam_model import Expect, StackModel
 from tests.stacks.configs import key, raw_config, stack_apps, stack_secrets
@@ -87,7 +88,7 @@ def _fixture_render(tmp_path_factory):
     )
 
 
-@pytest.fixture(scope="session", params=[*STACKS, FIXTURE])
+@pytest.fixture(scope="session", params=[*STACKS, FIXTURE, fixture_key("existing")])
 def evaluated(request, stack_runs, tmp_path_factory) -> Evaluated:
     stack = request.param
     if stack not in _EVALUATED:
