@@ -44,6 +44,17 @@ class InstallMethod(StrEnum):
     """The two pinned Helm charts."""
     EKS_ADDON = "eks-addon"
     """The aws-secrets-store-csi-driver-provider EKS add-on, driver included."""
+    NONE = "none"
+    """Nothing: the cluster already runs the driver and ASCP (an existing cluster only)."""
+
+
+class OidcProviderMode(StrEnum):
+    """How an existing cluster's IAM OIDC provider (IRSA's trust) is had."""
+
+    FIND = "find"
+    """Read the one the cluster already has; the run fails when there is none."""
+    CREATE = "create"
+    """Create it with the stack (and delete it on destroy)."""
 
 
 class ServiceType(StrEnum):

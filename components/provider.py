@@ -227,7 +227,8 @@ class SecretsStoreCsiArgs(TypedDict):
     tolerations: NotRequired[list[Toleration]]
     """Used when `tolerateEveryTaint` is false. Default: none."""
     install_method: NotRequired[InstallMethod]
-    """`helm` (the two pinned charts) or `eks-addon` (the ASCP add-on, driver included).
+    """`helm` (the two pinned charts), `eks-addon` (the ASCP add-on, driver included) or `none`
+    (the cluster already runs both).
     Default: `helm`."""
     cluster_name: NotRequired[pulumi.Input[str]]
     """The EKS cluster; `eks-addon` only. Default: unset."""

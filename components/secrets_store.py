@@ -179,7 +179,8 @@ class SecretsStoreCsiArgs:
     provider_chart: ChartPin = SECRETS_STORE_PROVIDER_AWS
     """The ASCP chart. Default: the pin in components/versions.py."""
     install_method: InstallMethod = InstallMethod.HELM
-    """HELM (the two pinned charts) or EKS_ADDON (the ASCP add-on, driver included).
+    """HELM (the two pinned charts), EKS_ADDON (the ASCP add-on, driver included) or NONE
+    (the cluster already runs both; nothing is installed and `releases` is empty).
     Default: HELM."""
     cluster_name: pulumi.Input[str] | None = None
     """The cluster, an Output that resolves once it exists; EKS_ADDON only. Default: None."""
@@ -333,6 +334,12 @@ class SecretsStoreCsi(pulumi.ComponentResource):
         self, name: str, args: SecretsStoreCsiArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:addons:SecretsStoreCsi", name, None, opts)
+        self.releases: list[pulumi.Resource]
+        if args.install_method == InstallMethod.NONE:
+            # The cluster already runs both: nothing to install, nothing to wait for.
+            self.releases = []
+            self.register_outputs({})
+            return
         if args.install_method == InstallMethod.EKS_ADDON:
             self.addon = aws.eks.Addon(
                 f"{name}-addon",
@@ -344,7 +351,7 @@ class SecretsStoreCsi(pulumi.ComponentResource):
                 resolve_conflicts_on_update="OVERWRITE",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
             )
-            self.releases: list[pulumi.Resource] = [self.addon]
+            self.releases = [self.addon]
             self.register_outputs({})
             return
         self.driver = k8s.helm.v3.Release(

@@ -126,11 +126,11 @@ def load(
     r.problems.extend(schema.undeclared(keys))
     region = parse_region(r, get_raw("aws:region"))
     network = parse_network(r)
-    cluster = parse_cluster(r, stack, today or date.today())
+    cluster = parse_cluster(r, stack, today or date.today(), region)
     nodegroup = parse_nodegroup(r)
     secrets = parse_secrets(r, region)
     check_secret_values(r, secrets)
-    secrets_store = parse_secrets_store(r)
+    secrets_store = parse_secrets_store(r, cluster)
     check_rotation(r, secrets, secrets_store)
     apps = parse_apps(r, secrets, secrets_store.enable_sync_secret)
     examples: dict[str, ExampleSettings] = {

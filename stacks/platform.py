@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from eksplatform.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from eksplatform.existing_cluster import ExistingCluster, ExistingClusterArgs
 from eksplatform.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
 from eksplatform.modes import IdentityMode, NatGatewayMode
 from eksplatform.network import Network, NetworkArgs
@@ -68,13 +70,33 @@ def secret_object(spec: SecretSpec) -> SecretObject:
     )
 
 
+class ClusterHandle(Protocol):
+    """What the platform needs of a cluster, created (`Cluster`) or existing
+    (`ExistingCluster`): both are read through this alone."""
+
+    @property
+    def cluster_name(self) -> pulumi.Output[str]: ...
+    @property
+    def cluster_arn(self) -> pulumi.Output[str]: ...
+    @property
+    def kubeconfig(self) -> pulumi.Output[str]: ...
+    @property
+    def oidc_provider_arn(self) -> pulumi.Output[str]: ...
+    @property
+    def oidc_issuer(self) -> pulumi.Output[str]: ...
+    @property
+    def provider(self) -> k8s.Provider: ...
+
+
 @dataclass
 class Platform:
     """Handles on what apps and examples build on."""
 
     config: StackConfig
-    cluster: Cluster
-    nodegroup: NodeGroup
+    cluster: ClusterHandle
+    nodes: Sequence[pulumi.Resource]
+    """What a DaemonSet or an add-on with pods waits for: the stack's nodegroup; empty on an
+    existing cluster, whose nodes are already there."""
     key_arns: dict[str, pulumi.Output[str]]
     """The secrets' customer-managed key by region; empty with secretsKmsKey: none."""
     csi: SecretsStoreCsi = field(init=False)
@@ -154,8 +176,11 @@ class Platform:
         self.secrets[spec.name] = secret
         return secret
 
-    def _require_pod_identity_agent(self) -> PodIdentityAgent:
-        """The agent add-on, created the first time a workload uses Pod Identity."""
+    def _require_pod_identity_agent(self) -> list[pulumi.Resource]:
+        """The agent add-on, created the first time a workload uses Pod Identity (unless the
+        existing cluster already runs it): what Pod Identity associations wait for."""
+        if self.config.cluster.runs_pod_identity_agent:
+            return []
         if self.pod_identity_agent is None:
             self.pod_identity_agent = PodIdentityAgent(
                 "pod-identity-agent",
@@ -163,10 +188,10 @@ class Platform:
                     cluster_name=self.cluster.cluster_name,
                     kubernetes_version=self.config.cluster.kubernetes_version,
                     tags=self.config.tags,
-                    wait_for=[self.nodegroup],
+                    wait_for=list(self.nodes),
                 ),
             )
-        return self.pod_identity_agent
+        return [self.pod_identity_agent]
 
     def _require_abac_role(self) -> SharedPodIdentityRole:
         """The one ABAC role every `pod-identity-abac` workload binds to."""
@@ -216,7 +241,7 @@ class Platform:
         identity_wait_for: list[pulumi.Resource] = []
         shared_role_arn = None
         if identity != IdentityMode.IRSA:
-            identity_wait_for.append(self._require_pod_identity_agent())
+            identity_wait_for.extend(self._require_pod_identity_agent())
         if identity == IdentityMode.POD_IDENTITY_ABAC:
             shared = self._require_abac_role()
             identity_wait_for.append(shared)
@@ -302,8 +327,22 @@ def _secrets_key_arns(cfg: StackConfig) -> dict[str, pulumi.Output[str]]:
     return dict(key.arn_by_region)
 
 
-def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -> Platform:
-    """Network, cluster, nodes, the stack's secrets and the CSI driver."""
+def _existing_cluster(cfg: StackConfig) -> ExistingCluster:
+    """The cluster named by existingClusterName: looked up, never created or changed."""
+    return ExistingCluster(
+        "cluster",
+        ExistingClusterArgs(
+            cluster_name=cfg.cluster.name,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            oidc_provider=cfg.cluster.oidc_provider,
+            tags=cfg.tags,
+        ),
+        opts=_protected(cfg),
+    )
+
+
+def _created_cluster(cfg: StackConfig) -> tuple[Cluster, NodeGroup]:
+    """A new network, cluster, nodegroup and the CoreDNS add-on."""
     tags = cfg.tags
     net = cfg.network
     network = Network(
@@ -364,7 +403,20 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             wait_for=[nodegroup],
         ),
     )
-    platform = Platform(cfg, cluster, nodegroup, _secrets_key_arns(cfg))
+    return cluster, nodegroup
+
+
+def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -> Platform:
+    """The cluster (created with its network and nodes, or an existing one), the stack's
+    secrets and the CSI driver."""
+    cluster: ClusterHandle
+    nodes: list[pulumi.Resource]
+    if cfg.cluster.existing:
+        cluster, nodes = _existing_cluster(cfg), []
+    else:
+        cluster, nodegroup = _created_cluster(cfg)
+        nodes = [nodegroup]
+    platform = Platform(cfg, cluster, nodes, _secrets_key_arns(cfg))
     for spec in cfg.secrets:
         value = (
             _secret_value(secret_values, spec.name)
@@ -382,7 +434,7 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
             enable_sync_secret=ss.enable_sync_secret,
             enable_secret_rotation=ss.enable_secret_rotation,
             rotation_poll_interval=ss.rotation_poll_interval,
-            wait_for=[nodegroup],
+            wait_for=nodes,
             install_method=ss.install_method,
             cluster_name=cluster.cluster_name,
             kubernetes_version=cfg.cluster.kubernetes_version,

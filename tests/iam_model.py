@@ -117,9 +117,11 @@ def build_model(render: Render) -> StackModel:
         for path, text in files.items()
         if path.startswith("k8s/") and "/HelmRelease-" not in path
     ]
-    (eks,) = recorder.of_type("eks:index:Cluster")
+    # The OIDC provider the stack exports: a created cluster's, or an existing one's.
+    oidc_provider_arn = recorder.stack_outputs["oidcProviderArn"]
+    issuer = oidc_provider_arn.partition(":oidc-provider/")[2]
     cluster_name = recorder.stack_outputs["clusterName"]
-    region = eks.outputs["oidcProviderUrl"].split(".")[2]
+    region = issuer.split(".")[2]
 
     keys: dict[str, dict[str, Any]] = {}
     key_ids: dict[str, str] = {}
@@ -244,8 +246,8 @@ def build_model(render: Render) -> StackModel:
         region=region,
         cluster_name=cluster_name,
         cluster_arn=f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{cluster_name}",
-        oidc_provider_arn=eks.outputs["oidcProviderArn"],
-        issuer=eks.outputs["oidcProviderUrl"],
+        oidc_provider_arn=oidc_provider_arn,
+        issuer=issuer,
         stored=stored,
         keys=keys,
         identities=identities,

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
 PROJECT = "eks-secrets-platform"
 OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+EXISTING_CLUSTER_VERSION = "1.35"
+"""The Kubernetes version every looked-up (existing) cluster runs under the mocks."""
 
 
 def _hex(name: str, length: int) -> str:
@@ -63,6 +65,8 @@ class Invoke:
 
     token: str
     provider: str
+    args: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The arguments as sent (`{"name": "my-cluster"}`)."""
 
 
 class Recorder:
@@ -220,7 +224,30 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token.endswith("getRegion"):
             return {"name": region, "region": region, "id": region}, []
+        if token == "aws:eks/getCluster:getCluster":
+            return self._existing_cluster(str(args.args["name"]), region), []
+        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            url = str(args.args.get("url") or "").removeprefix("https://")
+            arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{url}"
+            return {"arn": arn, "id": arn, "url": url, "clientIdLists": ["sts.amazonaws.com"]}, []
         return {}, []
+
+    def _existing_cluster(self, name: str, region: str) -> dict[str, Any]:
+        """What `aws eks describe-cluster` says of a cluster someone else created: its OIDC
+        issuer id and endpoint derive from its name; it runs EXISTING_CLUSTER_VERSION."""
+        oidc_id = _hex(name, 32).upper()
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}",
+            "endpoint": f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com",
+            "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}],
+            "version": EXISTING_CLUSTER_VERSION,
+            "status": "ACTIVE",
+            "identities": [
+                {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}
+            ],
+        }
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         name, inputs, typ = args.name, dict(args.inputs), args.typ
@@ -353,7 +380,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def Invoke(self, request):
-        self.recorder.invokes.append(Invoke(token=request.tok, provider=request.provider))
+        self.recorder.invokes.append(
+            Invoke(
+                token=request.tok,
+                provider=request.provider,
+                args=_plain(request.args, keep_secrets=False),
+            )
+        )
         return super().Invoke(request)
 
 

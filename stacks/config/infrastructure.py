@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from eksplatform.modes import CapacityType, InstallMethod, NatGatewayMode
+from eksplatform.modes import CapacityType, InstallMethod, NatGatewayMode, OidcProviderMode
 from eksplatform.validation import check_one_architecture
 from eksplatform.versions import EKS_STANDARD_SUPPORT
 
@@ -150,11 +150,86 @@ def _check_endpoint_cidr_count(r: ConfigReader, cluster: ClusterSettings) -> Non
         )
 
 
-def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
+CREATED_CLUSTER_ONLY = (
+    "vpcCidr",
+    "availabilityZoneCount",
+    "natGatewayMode",
+    "existingVpcId",
+    "existingPublicSubnetIds",
+    "existingPrivateSubnetIds",
+    "clusterName",
+    "adminPrincipalArns",
+    "publicAccessCidrs",
+    "ciRunnerCidrs",
+    "ciRunnerLabel",
+    "ciDeployRoleArn",
+    "enableClusterDeletionProtection",
+    "enableNetworkPolicy",
+    "nodeInstanceTypes",
+    "nodeMinSize",
+    "nodeDesiredSize",
+    "nodeMaxSize",
+    "nodeDiskSizeGib",
+    "nodeCapacityType",
+    "nodeLabels",
+    "nodeTaints",
+    "nodeSshKeyName",
+)
+"""Keys that shape what the stack creates (network, cluster, endpoint, access entries,
+nodegroup): on an existing cluster they would change nothing, so they must keep their
+defaults there."""
+
+EXISTING_CLUSTER_ONLY = ("existingClusterOidcProvider", "existingClusterRunsPodIdentityAgent")
+
+
+def _existing_cluster(r: ConfigReader, region: str) -> str:
+    """The existing cluster's name from existingClusterName (a name or an EKS cluster ARN in
+    aws:region); empty when the stack creates its cluster."""
+    value = r.string("existingClusterName")
+    if not value:
+        for key in EXISTING_CLUSTER_ONLY:
+            if not r.is_default(key):
+                r.fail(key, r.raw(key), "applies only with existingClusterName; leave it unset")
+        return ""
+    if arn := rules.EKS_CLUSTER_ARN.fullmatch(value):
+        if region and arn.group(2) != region:
+            # The program's AWS provider, its invokes and the secrets are all in aws:region.
+            r.fail(
+                "existingClusterName",
+                value,
+                f"is a cluster in {arn.group(2)}, but this stack deploys to aws:region "
+                f"{region}; set aws:region to {arn.group(2)} or name a cluster in {region}",
+            )
+        name = arn.group(4)
+    elif rules.EXISTING_CLUSTER_NAME.fullmatch(value):
+        name = value
+    else:
+        r.fail(
+            "existingClusterName",
+            value,
+            "must be an EKS cluster name (1-100 letters, digits, '-' or '_', starting with a "
+            "letter or digit) or a cluster ARN like "
+            "arn:aws:eks:ap-southeast-1:123456789012:cluster/my-cluster",
+        )
+        return value
+    for key in CREATED_CLUSTER_ONLY:
+        if not r.is_default(key):
+            r.fail(
+                key,
+                r.raw(key),
+                "configures a cluster this stack creates; with existingClusterName the "
+                "cluster is not this stack's: leave it unset",
+            )
+    return name
+
+
+def parse_cluster(r: ConfigReader, stack: str, today: date, region: str = "") -> ClusterSettings:
     admins = _admins(r)
     ci_cidrs, ci_label, ci_role = _ci_runner(r, admins)
+    existing = _existing_cluster(r, region)
     cluster = ClusterSettings(
-        name=r.string(
+        name=existing
+        or r.string(
             "clusterName",
             check=rules.matches(
                 rules.CLUSTER_NAME,
@@ -162,6 +237,9 @@ def parse_cluster(r: ConfigReader, stack: str, today: date) -> ClusterSettings:
             ),
         )
         or f"eks-secrets-{stack}",
+        existing=bool(existing),
+        oidc_provider=r.choice("existingClusterOidcProvider", OidcProviderMode),
+        runs_pod_identity_agent=r.boolean("existingClusterRunsPodIdentityAgent"),
         kubernetes_version=_kubernetes_version(r, today),
         admin_principal_arns=admins,
         public_access_cidrs=r.string_list("publicAccessCidrs", check=rules.public_access_cidr),
@@ -217,12 +295,20 @@ def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
     )
 
 
-def parse_secrets_store(r: ConfigReader) -> SecretsStoreSettings:
+def parse_secrets_store(r: ConfigReader, cluster: ClusterSettings) -> SecretsStoreSettings:
+    install_method = r.choice("secretsStoreInstallMethod", InstallMethod)
+    if install_method == InstallMethod.NONE and not cluster.existing:
+        r.fail(
+            "secretsStoreInstallMethod",
+            install_method.value,
+            "none is for an existing cluster that already runs the driver and ASCP "
+            "(existingClusterName); a cluster this stack creates needs helm or eks-addon",
+        )
     return SecretsStoreSettings(
         enable_sync_secret=r.boolean("enableSyncSecret"),
         enable_secret_rotation=r.boolean("enableSecretRotation"),
         rotation_poll_interval=r.string("rotationPollInterval", check=rules.duration),
-        install_method=r.choice("secretsStoreInstallMethod", InstallMethod),
+        install_method=install_method,
     )
 
 

@@ -16,6 +16,7 @@ from eksplatform.modes import (
     IdentityMode,
     InstallMethod,
     NatGatewayMode,
+    OidcProviderMode,
     SecretType,
 )
 from eksplatform.namespace_baseline import EgressAllow, IngressAllow, Quota
@@ -57,6 +58,14 @@ class NetworkSettings:
 @dataclass(frozen=True)
 class ClusterSettings:
     name: str
+    """The cluster's name: clusterName (or eks-secrets-<stack>), or the existing cluster's."""
+    existing: bool
+    """`name` is a cluster this stack did not create (existingClusterName): it is looked up,
+    and no network, cluster, nodegroup or CoreDNS add-on is created."""
+    oidc_provider: OidcProviderMode
+    """Existing cluster only: find its IAM OIDC provider, or create it."""
+    runs_pod_identity_agent: bool
+    """Existing cluster only: it already runs the eks-pod-identity-agent add-on."""
     kubernetes_version: str
     admin_principal_arns: tuple[str, ...]
     public_access_cidrs: tuple[str, ...]

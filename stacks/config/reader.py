@@ -82,6 +82,16 @@ class ConfigReader:
             return None if default is None else as_config_string(default)
         return value
 
+    def is_default(self, key: str) -> bool:
+        """The key holds its Pulumi.yaml default (arrays compared as data, not as text)."""
+        value, default = self.raw(key), self._default(key)
+        if value == default:
+            return True
+        try:
+            return json.loads(value or "") == json.loads(default)
+        except ValueError:
+            return False
+
     def _default(self, key: str) -> str:
         return as_config_string(schema.default(key))
 

@@ -61,6 +61,15 @@ TAINT_EFFECTS = {
 SSH_KEY_NAME = re.compile(r"[\w .:/=+@-]{1,255}")
 TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 CLUSTER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,99}")
+EXISTING_CLUSTER_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
+"""Any name EKS accepts (botocore eks model, shape ClusterName: 1-100 characters, pattern
+^[0-9A-Za-z][A-Za-z0-9\\-_]*), for a cluster someone else created."""
+EKS_CLUSTER_ARN = re.compile(
+    r"arn:(aws|aws-cn|aws-us-gov):eks:([a-z0-9-]+):(\d{12}):cluster/"
+    r"([0-9A-Za-z][A-Za-z0-9_-]{0,99})"
+)
+"""arn:${Partition}:eks:${Region}:${Account}:cluster/${ClusterName} (Service Authorization
+Reference, "Actions, resources, and condition keys for Amazon EKS", resource type cluster)."""
 CI_RUNNER_LABEL = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 

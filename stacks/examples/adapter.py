@@ -65,7 +65,7 @@ def deploy(platform: Platform, settings: Settings) -> Deployed:
     )
     prometheus = Prometheus(
         f"{NAME}-prometheus",
-        PrometheusArgs(namespace=settings.monitoring_namespace, wait_for=(platform.nodegroup,)),
+        PrometheusArgs(namespace=settings.monitoring_namespace, wait_for=tuple(platform.nodes)),
         opts=platform.opts(app, [root_alias("prometheus")]),
     )
     workload = adapter.AdapterExample(

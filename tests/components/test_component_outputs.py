@@ -9,6 +9,7 @@ import json
 
 import pulumi
 import pytest
+from eksplatform.existing_cluster import ExistingCluster, ExistingClusterArgs
 from eksplatform.pod_identity import SharedPodIdentityRole, SharedPodIdentityRoleArgs
 from eksplatform.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 
@@ -70,6 +71,7 @@ def registered(monkeypatch, build) -> dict[str, list[tuple[set[str], set[str]]]]
             SecretsKey("kms", SecretsKeyArgs(alias="alias/x", region="ap-southeast-1")),
             ManagedParameter("url", ManagedParameterArgs("/team-a/db-url", value="postgres://")),
             SharedPodIdentityRole("abac", SharedPodIdentityRoleArgs(cluster_arn=CLUSTER_ARN)),
+            ExistingCluster("existing", ExistingClusterArgs("shared-apps", "1.35")),
         )
     )
     return found

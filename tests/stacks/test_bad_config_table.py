@@ -28,6 +28,7 @@ CI_TWO = {
     "ciRunnerLabel": "eks-secrets-platform-dev",
     "ciDeployRoleArn": "arn:aws:iam::123456789012:role/eks-secrets-platform-dev-deploy",
 }
+OTHER_REGION_CLUSTER = "arn:aws:eks:eu-west-1:123456789012:cluster/shared-apps"
 SSM_16_LEVELS = "/" + "/".join(f"l{i}" for i in range(16))
 SA_64 = f"{'s' * 30}.{'s' * 33}"
 """A valid ServiceAccount name (DNS-1123 subdomain) one character too long for a label value."""
@@ -102,6 +103,58 @@ CASES = [
         {"existingPublicSubnetIds": '["sub-1"]'},
     ),
     # --- cluster ----------------------------------------------------------------------
+    # An existing cluster (existingClusterName): dev's own network, endpoint and node keys
+    # configure a cluster the stack would create, so each is refused there.
+    c(
+        f"{k('existingClusterName')} = '{OTHER_REGION_CLUSTER}': is a cluster in eu-west-1, "
+        "but this stack deploys to aws:region ap-southeast-1",
+        {"existingClusterName": OTHER_REGION_CLUSTER},
+    ),
+    c(
+        f"{k('existingClusterName')} = 'team cluster': must be an EKS cluster name",
+        {"existingClusterName": "team cluster"},
+    ),
+    c(
+        f"{k('existingClusterName')} = 'arn:aws:eks:ap-southeast-1:123456789012:nodegroup/x': "
+        "must be an EKS cluster name",
+        {"existingClusterName": "arn:aws:eks:ap-southeast-1:123456789012:nodegroup/x"},
+    ),
+    c(
+        f"{k('vpcCidr')} = '10.40.0.0/16': configures a cluster this stack creates; with "
+        "existingClusterName the cluster is not this stack's: leave it unset",
+        {"existingClusterName": "shared-apps"},
+    ),
+    c(
+        f'{k("nodeInstanceTypes")} = \'["t3.large", "t3a.large"]\': configures a cluster',
+        {"existingClusterName": "shared-apps", "vpcCidr": "10.0.0.0/16"},
+    ),
+    c(
+        f"{k('ciDeployRoleArn')} = 'arn:aws:iam::123456789012:role/eks-secrets-platform-dev-"
+        "deploy': configures a cluster this stack creates",
+        {"existingClusterName": "arn:aws:eks:ap-southeast-1:123456789012:cluster/shared-apps"},
+    ),
+    c(
+        f"{k('clusterName')} = 'mine': configures a cluster this stack creates",
+        {"existingClusterName": "shared-apps", "clusterName": "mine"},
+    ),
+    c(
+        f"{k('existingClusterOidcProvider')} = 'create': applies only with existingClusterName",
+        {"existingClusterOidcProvider": "create"},
+    ),
+    c(
+        f"{k('existingClusterRunsPodIdentityAgent')} = 'true': applies only with "
+        "existingClusterName",
+        {"existingClusterRunsPodIdentityAgent": "true"},
+    ),
+    c(
+        f"{k('existingClusterOidcProvider')} = 'guess': must be one of find, create",
+        {"existingClusterName": "shared-apps", "existingClusterOidcProvider": "guess"},
+    ),
+    c(
+        f"{k('secretsStoreInstallMethod')} = 'none': none is for an existing cluster that "
+        "already runs the driver and ASCP",
+        {"secretsStoreInstallMethod": "none"},
+    ),
     c(f"{k('clusterName')} = '1cluster': must start with a letter", {"clusterName": "1cluster"}),
     c(
         f"{k('clusterName')} = 'my_cluster': must start with a letter",
@@ -556,7 +609,7 @@ CASES = [
         secret={"name": "x", "rotationLambdaArn": LAMBDA, "rotationDays": 30},
     ),
     c(
-        f"{k('secretsStoreInstallMethod')} = 'kustomize': must be one of helm, eks-addon",
+        f"{k('secretsStoreInstallMethod')} = 'kustomize': must be one of helm, eks-addon, none",
         {"secretsStoreInstallMethod": "kustomize"},
     ),
     c(

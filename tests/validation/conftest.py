@@ -42,9 +42,10 @@ class RenderedStack:
 
     @property
     def oidc(self) -> tuple[str, str]:
-        """(provider ARN, issuer) from the mocked eks.Cluster's outputs."""
-        (eks,) = self.render.recorder.of_type("eks:index:Cluster")
-        return eks.outputs["oidcProviderArn"], eks.outputs["oidcProviderUrl"]
+        """(provider ARN, issuer) the stack exports: a created cluster's, or the existing
+        cluster's provider (found or created)."""
+        arn = self.render.recorder.stack_outputs["oidcProviderArn"]
+        return arn, arn.partition(":oidc-provider/")[2]
 
 
 def start_checkov(stack_runs, stack: str):
@@ -110,8 +111,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(charts.unavailable_message(missing), returncode=pytest.ExitCode.TESTS_FAILED)
 
 
-GATED = [*STACKS, fixture("dev")]
-"""The shipped stacks and the fixture dev, which renders every kind of object."""
+GATED = [*STACKS, fixture("dev"), fixture("existing")]
+"""The shipped stacks, the fixture dev, which renders every kind of object, and the fixture
+on an existing cluster."""
 
 
 @pytest.fixture(scope="session", params=GATED)

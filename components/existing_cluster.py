@@ -1,0 +1,176 @@
+"""An EKS cluster this program did not create: read, never changed, and the one Kubernetes
+provider derived from it.
+
+The cluster is looked up with an invoke (`aws.eks.getCluster`), so `pulumi destroy` has
+nothing of it to delete; only the Kubernetes provider and, when asked, the IAM OIDC provider
+are resources of the stack. The handle has the same outputs as `Cluster` (name, ARN,
+kubeconfig, OIDC issuer and provider ARN, `provider`), so whatever builds on a cluster takes
+either.
+
+Find or create the OIDC provider is a choice the caller states (`oidc_provider`): the only
+invoke that reads one (`aws.iam.getOpenIdConnectProvider`) fails the whole run when the
+provider does not exist, and no invoke lists them, so "create it when missing" cannot be
+decided inside one program run without catching an invoke's failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .modes import OidcProviderMode
+
+STS_AUDIENCE = "sts.amazonaws.com"
+
+
+def _field(value: Any, name: str) -> Any:
+    """A field of an invoke's nested result: a typed object, or a plain mapping of it."""
+    if isinstance(value, Mapping) and name in value:
+        return value[name]
+    return getattr(value, name)
+
+
+def cluster_version_problem(stated: str, found: str) -> str | None:
+    """None when the stated `major.minor` is the running cluster's, else what to do."""
+    if stated == found:
+        return None
+    return (
+        f"kubernetesVersion is {stated!r} but the existing cluster runs {found!r}: add-on builds "
+        f"are pinned per version, so set kubernetesVersion to {found!r}"
+    )
+
+
+def kubeconfig(name: str, endpoint: str, certificate_authority: str, region: str) -> dict[str, Any]:
+    """A kubeconfig for `name` whose user runs `aws eks get-token`, the shape pulumi-eks
+    writes: no token is stored, the deploying identity's credentials are used at each call."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": name,
+                "cluster": {
+                    "server": endpoint,
+                    "certificate-authority-data": certificate_authority,
+                },
+            }
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    """Inputs of ExistingCluster."""
+
+    cluster_name: pulumi.Input[str]
+    """Name of the EKS cluster, in the region of the AWS provider. Required."""
+    kubernetes_version: str
+    """The `major.minor` the caller pins add-on builds for; the run fails when the cluster runs
+    another. Required."""
+    oidc_provider: OidcProviderMode = OidcProviderMode.FIND
+    """FIND reads the cluster's IAM OIDC provider (the run fails when it is missing); CREATE
+    makes one, which a destroy deletes. Default: FIND."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """AWS tags on the OIDC provider when it is created. Default: none."""
+
+    def __post_init__(self) -> None:
+        OidcProviderMode(self.oidc_provider)
+        if not self.kubernetes_version:
+            raise ValueError("kubernetes_version must state the cluster's major.minor")
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """A looked-up cluster, its OIDC provider (found or created) and a Kubernetes provider."""
+
+    def __init__(
+        self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("eksplatform:cluster:ExistingCluster", name, None, opts)
+        found = aws.eks.get_cluster_output(
+            name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+
+        def checked(values: list[Any]) -> str:
+            cluster_name, arn, endpoint, authorities, version = values
+            if problem := cluster_version_problem(args.kubernetes_version, version):
+                raise ValueError(f"cluster {cluster_name}: {problem}")
+            region = arn.split(":")[3]
+            return json.dumps(
+                kubeconfig(cluster_name, endpoint, _field(authorities[0], "data"), region)
+            )
+
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.all(
+                found.name,
+                found.arn,
+                found.endpoint,
+                found.certificate_authorities,
+                found.version,
+            ).apply(checked)
+        )
+        # Read through the checked kubeconfig: nothing uses the cluster before its version
+        # was compared with the one add-ons are pinned for. The name is no secret.
+        self.cluster_name: pulumi.Output[str] = pulumi.Output.unsecret(
+            pulumi.Output.all(found.name, self.kubeconfig).apply(lambda v: v[0])
+        )
+        self.cluster_arn: pulumi.Output[str] = found.arn
+        self.kubernetes_version: pulumi.Output[str] = found.version
+        issuer_url: pulumi.Output[str] = found.identities.apply(
+            lambda i: _field(_field(i[0], "oidcs")[0], "issuer")
+        )
+        self.oidc_issuer: pulumi.Output[str] = issuer_url.apply(
+            lambda url: url.removeprefix("https://")
+        )
+        if OidcProviderMode(args.oidc_provider) == OidcProviderMode.CREATE:
+            self.oidc_provider: aws.iam.OpenIdConnectProvider | None = (
+                aws.iam.OpenIdConnectProvider(
+                    f"{name}-oidc",
+                    url=issuer_url,
+                    client_id_lists=[STS_AUDIENCE],
+                    tags=dict(args.tags),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+            self.oidc_provider_arn: pulumi.Output[str] = self.oidc_provider.arn
+        else:
+            self.oidc_provider = None
+            self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
+                url=issuer_url, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).arn
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            enable_server_side_apply=True,
+            delete_unreachable=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "kubeconfig": self.kubeconfig,
+                "kubernetes_version": self.kubernetes_version,
+                "oidc_issuer": self.oidc_issuer,
+                "oidc_provider_arn": self.oidc_provider_arn,
+            }
+        )
