@@ -1,0 +1,47 @@
+"""A team's own stack: one app on the platform's cluster, deployed without touching the
+platform stack. Everything it knows about the platform comes from the platform's `platform`
+output (eksplatform.contract), read through a StackReference."""
+
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
+from eksplatform.app import TeamApp, TeamAppArgs
+from eksplatform.contract import OUTPUT_NAME, parse_contract
+from eksplatform.modes import IdentityMode
+from eksplatform.secret_provider_class import SecretObject
+
+config = pulumi.Config()
+region = pulumi.Config("aws").require("region")
+namespace = config.get("namespace") or "orders"
+service_account = config.get("serviceAccount") or "orders"
+secret_names: list[str] = config.require_object("secretNames")
+
+platform = pulumi.StackReference(config.require("platformStack"))
+contract = platform.require_output(OUTPUT_NAME).apply(parse_contract)
+
+cluster = k8s.Provider(
+    "platform-cluster",
+    kubeconfig=contract.apply(lambda c: json.dumps(c.kubeconfig())),
+    enable_server_side_apply=True,
+)
+
+app = TeamApp(
+    "orders",
+    TeamAppArgs.from_contract(
+        contract,
+        namespace=namespace,
+        service_account=service_account,
+        objects=[SecretObject(object_name=name) for name in secret_names],
+        region=region,
+        identity=IdentityMode(config.get("identity") or "irsa"),
+        tags={"team": "orders", "stack": pulumi.get_stack()},
+    ),
+    opts=pulumi.ResourceOptions(providers={"kubernetes": cluster}),
+)
+
+pulumi.export("namespace", namespace)
+pulumi.export("serviceAccount", service_account)
+pulumi.export("secretProviderClass", app.class_name)
+pulumi.export("roleArn", app.role_arn)
+pulumi.export("files", app.file_names)
