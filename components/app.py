@@ -145,7 +145,7 @@ class TeamAppArgs:
         names = [o.object_name for o in objects]
         key_count = 2 if failover_region else 1
         kms_key_arns = [
-            ok.apply(lambda c, i=i: (c.kms_key_arns(names) + ["", ""])[i]) for i in range(key_count)
+            ok.apply(lambda c, i=i: [*c.kms_key_arns(names), "", ""][i]) for i in range(key_count)
         ]
         return cls(
             namespace=namespace,

@@ -143,9 +143,8 @@ def test_every_kubernetes_object_goes_through_the_provider_built_from_the_contra
     }
     (user,) = kubeconfig["users"]
     assert user["user"]["exec"]["command"] == "aws"
-    assert user["user"]["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name"] + [
-        contract["clusterName"]
-    ]
+    cluster_name = contract["clusterName"]
+    assert user["user"]["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name", cluster_name]
     objects = [r for r in team_run["registered"] if r["type"].startswith("kubernetes:")]
     assert {r["inputs"].get("metadata", {}).get("name") for r in objects} >= {"orders"}
     assert objects
