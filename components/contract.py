@@ -14,6 +14,7 @@ preview instead of deploying against a platform it misreads.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
@@ -26,6 +27,8 @@ from .modes import IdentityMode, SecretType
 CONTRACT_VERSION = "1"
 """The major version this package produces and reads. A breaking change bumps it."""
 SUPPORTED_VERSIONS = (CONTRACT_VERSION,)
+TEAM_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+IAM_PATH_MAX = 512
 OUTPUT_NAME = "platform"
 """The stack output that holds the contract."""
 
@@ -65,6 +68,10 @@ class PlatformContractV1(TypedDict):
     """The cluster's OIDC issuer, host/path without `https://` (IRSA trust conditions)."""
     secretNamePrefix: str
     """Names of the platform's secrets start with it (CI's IAM policies fence it)."""
+    iamPath: str
+    """IAM path of the platform's roles and policies, `/eks-secrets-platform/<stack>/`: its
+    permissions administrator may create roles (with the boundary) and policies only under
+    it, so a team stack it applies puts its own under `<iamPath>teams/<team>/`."""
     secrets: dict[str, ContractSecretV1]
     """The secrets and parameters the platform holds, by name: ARNs only, never values."""
     podIdentityAgent: bool
@@ -89,6 +96,7 @@ REQUIRED_FIELDS: dict[str, type] = {
     "oidcProviderArn": str,
     "oidcIssuer": str,
     "secretNamePrefix": str,
+    "iamPath": str,
     "secrets": dict,
     "podIdentityAgent": bool,
     "podIdentityAbacRoleArn": str,
@@ -123,6 +131,7 @@ class PlatformContract:
     oidc_provider_arn: str
     oidc_issuer: str
     secret_name_prefix: str
+    iam_path: str
     secrets: Mapping[str, ContractSecret]
     pod_identity_agent: bool
     pod_identity_abac_role_arn: str
@@ -162,6 +171,17 @@ class PlatformContract:
                 "identity 'pod-identity-abac' needs the platform's shared ABAC role "
                 "(podIdentityAbacRoleArn is empty)"
             )
+
+    def team_iam_path(self, team: str) -> str:
+        """Where a team stack's roles and policies go: `<iamPath>teams/<team>/`."""
+        if not TEAM_NAME.fullmatch(team):
+            raise ContractError(f"team {team!r}: use letters, digits, '.', '_' and '-' only")
+        path = f"{self.iam_path}teams/{team}/"
+        # IAM API reference, Role and Policy data types, `Path`: "Length Constraints: Minimum
+        # length of 1. Maximum length of 512."
+        if len(path) > IAM_PATH_MAX:
+            raise ContractError(f"team {team!r}: IAM path {path!r} exceeds {IAM_PATH_MAX}")
+        return path
 
     def kubeconfig(self) -> dict[str, Any]:
         """A kubeconfig that reaches the cluster with `aws eks get-token` (the caller's AWS
@@ -246,6 +266,7 @@ def parse_contract(value: object) -> PlatformContract:
         oidc_provider_arn=value["oidcProviderArn"],
         oidc_issuer=value["oidcIssuer"],
         secret_name_prefix=value["secretNamePrefix"],
+        iam_path=value["iamPath"],
         secrets=secrets,
         pod_identity_agent=value["podIdentityAgent"],
         pod_identity_abac_role_arn=value["podIdentityAbacRoleArn"],
@@ -277,6 +298,7 @@ def contract_output(
     oidc_provider_arn: pulumi.Input[str],
     oidc_issuer: pulumi.Input[str],
     secret_name_prefix: str,
+    iam_path: str,
     secrets: Mapping[str, ContractSecretInput],
     pod_identity_agent: bool,
     pod_identity_abac_role_arn: pulumi.Input[str] | None,
@@ -299,6 +321,7 @@ def contract_output(
             lambda issuer: issuer.removeprefix("https://")
         ),
         "secretNamePrefix": secret_name_prefix,
+        "iamPath": iam_path,
         "secrets": {
             name: {"arn": s.arn, "type": s.type.value, "stackKey": s.stack_key}
             for name, s in secrets.items()

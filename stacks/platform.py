@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from eksplatform.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
 from eksplatform.contract import OUTPUT_NAME, ContractSecretInput, contract_output
+from eksplatform.iam_guardrails import iam_path
 from eksplatform.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
 from eksplatform.modes import IdentityMode, NatGatewayMode
 from eksplatform.network import Network, NetworkArgs
@@ -262,6 +263,7 @@ class Platform:
             oidc_provider_arn=self.cluster.oidc_provider_arn,
             oidc_issuer=self.cluster.oidc_issuer,
             secret_name_prefix=cfg.secret_fence.prefix,
+            iam_path=iam_path(cfg.stack),
             secrets={
                 name: ContractSecretInput(
                     s.arn,

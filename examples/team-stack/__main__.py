@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from eksplatform.app import TeamApp, TeamAppArgs
 from eksplatform.contract import OUTPUT_NAME, parse_contract
+from eksplatform.iam_guardrails import apply_iam_guardrails
 from eksplatform.modes import IdentityMode
 from eksplatform.secret_provider_class import SecretObject
 
@@ -19,6 +20,12 @@ secret_names: list[str] = config.require_object("secretNames")
 
 platform = pulumi.StackReference(config.require("platformStack"))
 contract = platform.require_output(OUTPUT_NAME).apply(parse_contract)
+
+# The role and policy go under the platform's IAM path, with its permissions boundary: the
+# platform's permissions administrator may create them there and nowhere else.
+apply_iam_guardrails(
+    pulumi.get_stack(), path=contract.apply(lambda c: c.team_iam_path(pulumi.get_project()))
+)
 
 cluster = k8s.Provider(
     "platform-cluster",

@@ -21,6 +21,7 @@ CONTRACT: dict[str, Any] = {
     "oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-southeast-1.amazonaws.com/id/ABC",
     "oidcIssuer": "oidc.eks.ap-southeast-1.amazonaws.com/id/ABC",
     "secretNamePrefix": "eks-secrets-prod/",
+    "iamPath": "/eks-secrets-platform/prod/",
     "secrets": {
         "eks-secrets-prod/orders-db": {
             "arn": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:eks-secrets-prod/orders-db-AbCdEf",
@@ -130,3 +131,12 @@ def test_kubeconfig_reaches_the_endpoint_with_aws_eks_get_token_and_no_credentia
             ],
         }
     }
+
+
+def test_team_roles_go_under_the_platform_path_that_its_administrator_may_create() -> None:
+    contract = parse_contract(CONTRACT)
+    assert contract.team_iam_path("orders-team") == "/eks-secrets-platform/prod/teams/orders-team/"
+    with pytest.raises(ContractError, match="letters, digits"):
+        contract.team_iam_path("orders/team")
+    with pytest.raises(ContractError, match="exceeds 512"):
+        parse_contract({**CONTRACT, "iamPath": "/" + "p/" * 250}).team_iam_path("orders")

@@ -98,6 +98,20 @@ def test_team_role_trust_pins_the_service_account_and_audience_of_the_platform_i
     }
 
 
+def test_team_role_and_policy_sit_under_the_platform_path_with_the_boundary(
+    team_run: dict[str, Any], contract: dict[str, Any]
+) -> None:
+    path = f"{contract['iamPath']}teams/orders-team/"
+    assert path.startswith("/eks-secrets-platform/prod/")
+    role = registered(team_run, "aws:iam/role:Role", "orders-secrets-irsa-role")
+    assert role["inputs"]["path"] == path
+    assert role["inputs"]["permissionsBoundary"] == (
+        "arn:aws:iam::123456789012:policy/eks-secrets-platform-boundary"
+    )
+    policy = registered(team_run, "aws:iam/policy:Policy", "orders-secrets-read-policy")
+    assert policy["inputs"]["path"] == path
+
+
 def test_team_policy_reads_exactly_its_secret_with_the_stack_key(
     team_run: dict[str, Any], contract: dict[str, Any]
 ) -> None:
