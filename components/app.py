@@ -176,13 +176,15 @@ class TeamAppArgs:
 
 
 class TeamApp(pulumi.ComponentResource):
-    """Exposes `baseline`, `access` (the WorkloadSecrets), `role_arn`, `class_name`,
-    `file_names` and `ready` (what a pod mounting the secrets waits for). Kubernetes objects
-    use the provider passed in `opts.providers`."""
+    """Exposes `baseline`, `access` (the WorkloadSecrets), `namespace`, `service_account`,
+    `role_arn`, `class_name`, `file_names` and `ready` (what a pod mounting the secrets waits
+    for). Kubernetes objects use the provider passed in `opts.providers`."""
 
     def __init__(self, name: str, args: TeamAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.namespace = args.namespace
+        self.service_account = args.service_account
         self.baseline = NamespaceBaseline(
             f"{name}-ns",
             NamespaceBaselineArgs(
@@ -225,8 +227,8 @@ class TeamApp(pulumi.ComponentResource):
         self.ready: list[pulumi.Resource] = [*self.baseline.ready, *self.access.ready]
         self.register_outputs(
             {
-                "namespace": args.namespace,
-                "service_account": args.service_account,
+                "namespace": self.namespace,
+                "service_account": self.service_account,
                 "class_name": self.class_name,
                 "role_arn": self.role_arn,
                 "file_names": self.file_names,

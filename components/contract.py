@@ -113,9 +113,14 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class ContractSecret:
+    """One secret of a parsed contract."""
+
     arn: str
+    """Its ARN. Required."""
     type: SecretType
+    """Secrets Manager secret or SSM parameter. Required."""
     stack_key: bool
+    """Encrypted with the contract's stack key. Required."""
 
 
 @dataclass(frozen=True)
@@ -123,20 +128,35 @@ class PlatformContract:
     """A parsed, checked contract (plain values): what a team stack builds on."""
 
     region: str
+    """`region`. Required."""
     failover_region: str
+    """`failoverRegion`; empty without failover. Required."""
     cluster_name: str
+    """`clusterName`. Required."""
     cluster_arn: str
+    """`clusterArn`. Required."""
     endpoint: str
+    """`endpoint`, the API server URL. Required."""
     certificate_authority: str
+    """`certificateAuthority`, base64 PEM. Required."""
     oidc_provider_arn: str
+    """`oidcProviderArn`. Required."""
     oidc_issuer: str
+    """`oidcIssuer`, without https://. Required."""
     secret_name_prefix: str
+    """`secretNamePrefix`. Required."""
     iam_path: str
+    """`iamPath`, `/eks-secrets-platform/<stack>/`. Required."""
     secrets: Mapping[str, ContractSecret]
+    """`secrets`, by name. Required."""
     pod_identity_agent: bool
+    """`podIdentityAgent`. Required."""
     pod_identity_abac_role_arn: str
+    """`podIdentityAbacRoleArn`; empty when none. Required."""
     secrets_kms_key_arn: str
+    """`secretsKmsKeyArn`, the stack key; empty when none. Required."""
     version: str = CONTRACT_VERSION
+    """`contractVersion`. Default: CONTRACT_VERSION."""
 
     def secret(self, name: str, type_: str = SecretType.SECRETS_MANAGER) -> ContractSecret:
         """The secret `name`, checked to be of `type_`."""
@@ -284,8 +304,11 @@ class ContractSecretInput:
     """One secret as the producer knows it."""
 
     arn: pulumi.Input[str]
+    """Its ARN, once it exists. Required."""
     type: SecretType
+    """Secrets Manager secret or SSM parameter. Required."""
     stack_key: bool
+    """Encrypted with the stack key. Required."""
 
 
 def contract_output(

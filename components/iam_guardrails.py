@@ -19,7 +19,6 @@ existing role or policy to the path replaces it.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 
 PATH_ROOT = "eks-secrets-platform"
 BOUNDARY_NAME = "eks-secrets-platform-boundary"
@@ -57,19 +56,3 @@ def guardrails_at(path: pulumi.Input[str], boundary: pulumi.Input[str]):
         return None
 
     return transform
-
-
-def account_boundary_arn() -> pulumi.Output[str]:
-    """The boundary's ARN in the account the program deploys to."""
-    identity = aws.get_caller_identity_output()
-    partition = aws.get_partition_output()
-    return pulumi.Output.all(partition.partition, identity.account_id).apply(
-        lambda v: boundary_arn(*v)
-    )
-
-
-def apply_iam_guardrails(stack: str, path: pulumi.Input[str] | None = None) -> None:
-    """Registers the transformation for the whole program: roles and policies under `path`
-    (default: `/eks-secrets-platform/<stack>/`) with the account's boundary."""
-    transform = guardrails_at(path if path is not None else iam_path(stack), account_boundary_arn())
-    pulumi.runtime.register_stack_transformation(transform)

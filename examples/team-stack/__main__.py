@@ -5,10 +5,11 @@ output (eksplatform.contract), read through a StackReference."""
 import json
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from eksplatform.app import TeamApp, TeamAppArgs
 from eksplatform.contract import OUTPUT_NAME, parse_contract
-from eksplatform.iam_guardrails import apply_iam_guardrails
+from eksplatform.iam_guardrails import boundary_arn, guardrails_at
 from eksplatform.modes import IdentityMode
 from eksplatform.secret_provider_class import SecretObject
 
@@ -23,9 +24,11 @@ contract = platform.require_output(OUTPUT_NAME).apply(parse_contract)
 
 # The role and policy go under the platform's IAM path, with its permissions boundary: the
 # platform's permissions administrator may create them there and nowhere else.
-apply_iam_guardrails(
-    pulumi.get_stack(), path=contract.apply(lambda c: c.team_iam_path(pulumi.get_project()))
-)
+boundary = pulumi.Output.all(
+    aws.get_partition_output().partition, aws.get_caller_identity_output().account_id
+).apply(lambda v: boundary_arn(*v))
+team_path = contract.apply(lambda c: c.team_iam_path(pulumi.get_project()))
+pulumi.runtime.register_stack_transformation(guardrails_at(team_path, boundary))
 
 cluster = k8s.Provider(
     "platform-cluster",

@@ -34,6 +34,11 @@ def _deploy(contract: dict[str, Any], objects: list[SecretObject], **kwargs: Any
     )
 
 
+def build_team_app() -> None:
+    """One TeamApp on IRSA, for tests that need every component built."""
+    _deploy(CONTRACT, [SecretObject(DB)])
+
+
 def _policy(rec) -> dict[str, Any]:
     policy = json.loads(rec.named("orders-secrets-read-policy").inputs["policy"])
     return {s["Sid"]: s for s in policy["Statement"]}
