@@ -14,7 +14,7 @@ from eksplatform.contract import (
     parse_contract,
 )
 
-from tests.conftest import FIXTURE_STACKS, STACKS, fixture, secret_values_for
+from tests.conftest import FIXTURE_STACKS, fixture, secret_values_for
 
 
 def _values(value: object) -> list[str]:
@@ -91,9 +91,3 @@ def test_contract_says_whether_pod_identity_runs_and_names_the_abac_role(
     contract = abac.stack_outputs[OUTPUT_NAME]
     assert contract["podIdentityAgent"] is True
     assert contract["podIdentityAbacRoleArn"] == role.outputs["arn"]
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_shipped_stack_exports_a_contract_a_team_stack_reads(stack_runs, stack: str) -> None:
-    contract = parse_contract(stack_runs.run(stack).stack_outputs[OUTPUT_NAME])
-    assert contract.version == CONTRACT_VERSION
