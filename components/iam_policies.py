@@ -184,6 +184,8 @@ def secret_read_policy(
     """
     if not secret_arns and not parameter_arns:
         raise ValueError("a read policy needs at least one secret or parameter ARN")
+    # An empty key ARN is a key that may not exist (a platform contract without a stack key).
+    kms_key_arns = [a for a in kms_key_arns if a]
     statements: list[dict[str, Any]] = []
     if secret_arns:
         statements.append(

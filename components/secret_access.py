@@ -25,7 +25,8 @@ class SecretReadPolicyArgs:
     parameter_arns: Sequence[pulumi.Input[str]] = ()
     """ARNs of the SSM parameters the policy grants. Default: none."""
     kms_key_arns: Sequence[pulumi.Input[str]] = ()
-    """Customer-managed keys of those secrets. Default: none, they use the AWS managed key."""
+    """Customer-managed keys of those secrets; an empty string is skipped (a key that may not
+    exist). Default: none, they use the AWS managed key."""
     region: str = ""
     """The stack's region, whose Secrets Manager and SSM may use the keys (`kms:ViaService`).
     Default: empty; required when `kms_key_arns` is given."""

@@ -17,7 +17,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from eksplatform.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from eksplatform.contract import OUTPUT_NAME, ContractSecretInput, contract_output
 from eksplatform.existing_cluster import ExistingCluster, ExistingClusterArgs
+from eksplatform.iam_guardrails import iam_path
 from eksplatform.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
 from eksplatform.modes import IdentityMode, NatGatewayMode
 from eksplatform.network import Network, NetworkArgs
@@ -273,12 +275,41 @@ class Platform:
         )
 
     @property
+    def contract(self) -> dict[str, object]:
+        """The `platform` output team stacks read (eksplatform.contract): read after every
+        app and example is deployed, since they may add secrets, the agent and the ABAC role."""
+        cfg = self.config
+        return contract_output(
+            region=cfg.region,
+            failover_region=cfg.failover_region,
+            cluster_name=self.cluster.cluster_name,
+            cluster_arn=self.cluster.cluster_arn,
+            kubeconfig=self.cluster.kubeconfig,
+            oidc_provider_arn=self.cluster.oidc_provider_arn,
+            oidc_issuer=self.cluster.oidc_issuer,
+            secret_name_prefix=cfg.secret_fence.prefix,
+            iam_path=iam_path(cfg.stack),
+            secrets={
+                name: ContractSecretInput(
+                    s.arn,
+                    self.specs[name].type,
+                    self.specs[name].is_owned and cfg.region in self.key_arns,
+                )
+                for name, s in self.secrets.items()
+            },
+            pod_identity_agent=self.pod_identity_agent is not None,
+            pod_identity_abac_role_arn=self.abac_role.role_arn if self.abac_role else None,
+            secrets_kms_key_arn=self.key_arns.get(cfg.region),
+        )
+
+    @property
     def outputs(self) -> dict[str, object]:
         return {
             "clusterName": self.cluster.cluster_name,
             "kubeconfig": self.cluster.kubeconfig,
             "oidcProviderArn": self.cluster.oidc_provider_arn,
             "secretArns": {name: s.arn for name, s in self.secrets.items()},
+            OUTPUT_NAME: self.contract,
         }
 
 

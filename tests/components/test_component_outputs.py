@@ -14,6 +14,7 @@ from eksplatform.pod_identity import SharedPodIdentityRole, SharedPodIdentityRol
 from eksplatform.secrets import ManagedParameter, ManagedParameterArgs, SecretsKey, SecretsKeyArgs
 
 from tests.components.test_args_documented import COMPONENTS, MODULES
+from tests.components.test_team_app import build_team_app
 from tests.conftest import FIXTURES, fixture, secret_values_for
 from tests.package.hosted import build_hosted
 from tools.pulumi_mocks import PROJECT, run_program, stack_config
@@ -66,6 +67,7 @@ def registered(monkeypatch, build) -> dict[str, list[tuple[set[str], set[str]]]]
     secrets = {f"{PROJECT}:secretValues": json.dumps(secret_values_for(fixture("dev")))}
     run_program("dev", stack_config("dev", secrets, directory=FIXTURES))
     build(build_hosted)
+    build(build_team_app)
     build(
         lambda: (
             SecretsKey("kms", SecretsKeyArgs(alias="alias/x", region="ap-southeast-1")),

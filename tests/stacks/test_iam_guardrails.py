@@ -1,6 +1,7 @@
 """The transformation that makes every role and policy fit the CI deploy role's fences."""
 
 import pulumi
+from eksplatform.iam_guardrails import guardrails_at
 
 from stacks.iam_guardrails import POLICY, ROLE, boundary_arn, guardrails, iam_path
 
@@ -32,3 +33,12 @@ def test_policies_get_the_path_and_are_replaced_instead_of_versioned():
 
 def test_other_resources_are_left_alone():
     assert guardrails("dev", "b")(_args("aws:kms/key:Key", {"description": "k"})) is None
+
+
+def test_a_team_stack_puts_its_roles_under_the_path_it_is_given_with_the_boundary():
+    path = "/eks-secrets-platform/prod/teams/orders/"
+    role = guardrails_at(path, "b")(_args(ROLE, {"assume_role_policy": "{}"}))
+    policy = guardrails_at(path, "b")(_args(POLICY, {"policy": "{}"}))
+    assert role.props == {"assume_role_policy": "{}", "path": path, "permissions_boundary": "b"}
+    assert policy.props == {"policy": "{}", "path": path}
+    assert policy.opts.replace_on_changes == ["policy"]

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import yaml
+from eksplatform.contract import CONTRACT_VERSION, OUTPUT_NAME, parse_contract
 
 from stacks.config.reader import ConfigError
 from tests.conftest import FIXTURES, STACKS, config_of, fixture
@@ -195,3 +196,10 @@ def test_coredns_addon_is_pinned_and_created_after_the_nodegroup(dev):
     version = dev.named("cluster-eks").inputs["version"]
     assert addon.inputs["addonVersion"] == EKS_ADDON_VERSIONS[version]["coredns"]
     assert dev.depends_on(addon, dev.named("nodes-ng"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_exports_a_contract_a_team_stack_reads(stack_runs, stack: str) -> None:
+    contract = parse_contract(stack_runs.run(stack).stack_outputs[OUTPUT_NAME])
+    assert contract.version == CONTRACT_VERSION
+    assert contract.cluster_name == stack_runs.run(stack).stack_outputs["clusterName"]

@@ -79,14 +79,15 @@ def _calls(path: Path, name: str) -> int:
     )
 
 
-def test_only_the_platform_builds_secret_access():
-    """WorkloadSecrets is constructed in one place; everything else asks the platform."""
+def test_only_the_platform_and_team_app_build_secret_access():
+    """WorkloadSecrets is constructed in two places only: the platform (for `apps` entries and
+    examples, which ask it) and TeamApp (a team's own stack, which has no platform handle)."""
     program = [*ROOT.glob("components/**/*.py"), *ROOT.glob("stacks/**/*.py")]
     builders = {
         str(p.relative_to(ROOT)): n
         for p in program
         if (n := _calls(p, "WorkloadSecrets")) and p.name != "workload_secrets.py"
     }
-    assert builders == {"stacks/platform.py": 1}
+    assert builders == {"stacks/platform.py": 1, "components/app.py": 1}
     askers = {str(p.relative_to(ROOT)) for p in program if _calls(p, "secret_access")}
     assert askers == {"stacks/app.py"}
