@@ -22,6 +22,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from .iam_policies import replica_arn
+from .k8s import exec_kubeconfig
 from .modes import IdentityMode, SecretType
 
 CONTRACT_VERSION = "1"
@@ -206,41 +207,9 @@ class PlatformContract:
     def kubeconfig(self) -> dict[str, Any]:
         """A kubeconfig that reaches the cluster with `aws eks get-token` (the caller's AWS
         credentials; the cluster must grant them an access entry)."""
-        name = self.cluster_name
-        return {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": name,
-                    "cluster": {
-                        "server": self.endpoint,
-                        "certificate-authority-data": self.certificate_authority,
-                    },
-                }
-            ],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                name,
-                                "--region",
-                                self.region,
-                            ],
-                        }
-                    },
-                }
-            ],
-        }
+        return exec_kubeconfig(
+            self.cluster_name, self.endpoint, self.certificate_authority, self.region
+        )
 
 
 def parse_contract(value: object) -> PlatformContract:

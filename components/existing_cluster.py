@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from .k8s import exec_kubeconfig
 from .modes import OidcProviderMode
 
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -44,38 +45,6 @@ def cluster_version_problem(stated: str, found: str) -> str | None:
         f"kubernetesVersion is {stated!r} but the existing cluster runs {found!r}: add-on builds "
         f"are pinned per version, so set kubernetesVersion to {found!r}"
     )
-
-
-def kubeconfig(name: str, endpoint: str, certificate_authority: str, region: str) -> dict[str, Any]:
-    """A kubeconfig for `name` whose user runs `aws eks get-token`, the shape pulumi-eks
-    writes: no token is stored, the deploying identity's credentials are used at each call."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": name,
-                "cluster": {
-                    "server": endpoint,
-                    "certificate-authority-data": certificate_authority,
-                },
-            }
-        ],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
-        "users": [
-            {
-                "name": name,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
-                    }
-                },
-            }
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -116,7 +85,7 @@ class ExistingCluster(pulumi.ComponentResource):
                 raise ValueError(f"cluster {cluster_name}: {problem}")
             region = arn.split(":")[3]
             return json.dumps(
-                kubeconfig(cluster_name, endpoint, _field(authorities[0], "data"), region)
+                exec_kubeconfig(cluster_name, endpoint, _field(authorities[0], "data"), region)
             )
 
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(

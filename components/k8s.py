@@ -144,3 +144,37 @@ def pod_security_labels(level: str = "restricted") -> dict[str, str]:
         "pod-security.kubernetes.io/audit": level,
         "pod-security.kubernetes.io/warn": level,
     }
+
+
+def exec_kubeconfig(
+    name: str, endpoint: str, certificate_authority: str, region: str
+) -> dict[str, Any]:
+    """A kubeconfig for `name` whose user runs `aws eks get-token`, the shape pulumi-eks
+    writes: no token is stored, the deploying identity's credentials are used at each call."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": name,
+                "cluster": {
+                    "server": endpoint,
+                    "certificate-authority-data": certificate_authority,
+                },
+            }
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                    }
+                },
+            }
+        ],
+    }

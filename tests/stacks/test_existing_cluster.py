@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from eksplatform.existing_cluster import cluster_version_problem, kubeconfig
+from eksplatform.existing_cluster import cluster_version_problem
+from eksplatform.k8s import exec_kubeconfig
 
 from tests.conftest import config_of, fixture, secret_config_for
 from tools.pulumi_mocks import ACCOUNT, Recorder, run_program
@@ -181,7 +182,7 @@ def test_version_problem_names_both_versions():
 
 
 def test_kubeconfig_names_one_cluster_context_and_user():
-    config = kubeconfig("c1", "https://x.example", "Q0E=", "eu-west-1")
+    config = exec_kubeconfig("c1", "https://x.example", "Q0E=", "eu-west-1")
     assert config["current-context"] == "c1"
     assert config["contexts"] == [{"name": "c1", "context": {"cluster": "c1", "user": "c1"}}]
     assert config["users"][0]["user"]["exec"]["args"][-2:] == ["--region", "eu-west-1"]
