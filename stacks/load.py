@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from eksplatform.modes import IdentityMode
 from eksplatform.pod_identity import check_pod_identity_version
 
+from stacks.addons import modules as addon_modules
 from stacks.config import schema
 from stacks.config.apps import parse_apps
 from stacks.config.infrastructure import (
@@ -18,7 +20,6 @@ from stacks.config.infrastructure import (
     parse_owner,
     parse_protection,
     parse_region,
-    parse_secrets_store,
 )
 from stacks.config.model import (
     AppSettings,
@@ -130,7 +131,10 @@ def load(
     nodegroup = parse_nodegroup(r)
     secrets = parse_secrets(r, region)
     check_secret_values(r, secrets)
-    secrets_store = parse_secrets_store(r, cluster)
+    addons: dict[str, Any] = {
+        name: module.parse(r, cluster) for name, module in addon_modules().items()
+    }
+    secrets_store = addons["secrets_store"]
     check_rotation(r, secrets, secrets_store)
     apps = parse_apps(r, secrets, secrets_store.enable_sync_secret)
     examples: dict[str, ExampleSettings] = {
@@ -158,7 +162,7 @@ def load(
         nodegroup=nodegroup,
         secrets=secrets,
         secret_fence=secret_fence,
-        secrets_store=secrets_store,
+        addons=addons,
         apps=apps,
         examples=examples,
         owner=owner,

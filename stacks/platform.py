@@ -16,7 +16,7 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from eksplatform.cluster import Cluster, ClusterArgs, CoreDns, CoreDnsArgs
+from eksplatform.cluster import Cluster, ClusterArgs
 from eksplatform.contract import OUTPUT_NAME, ContractSecretInput, contract_output
 from eksplatform.existing_cluster import ExistingCluster, ExistingClusterArgs
 from eksplatform.iam_guardrails import iam_path
@@ -26,7 +26,6 @@ from eksplatform.network import Network, NetworkArgs
 from eksplatform.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint
 from eksplatform.pod_identity import (
     PodIdentityAgent,
-    PodIdentityAgentArgs,
     SharedPodIdentityRole,
     SharedPodIdentityRoleArgs,
 )
@@ -40,7 +39,7 @@ from eksplatform.secrets import (
     SecretsKey,
     SecretsKeyArgs,
 )
-from eksplatform.secrets_store import SecretsStoreCsi, SecretsStoreCsiArgs
+from eksplatform.secrets_store import SecretsStoreCsi
 from eksplatform.workload_secrets import WorkloadSecrets, WorkloadSecretsArgs, with_replica
 
 from stacks.config.model import SecretSpec, StackConfig
@@ -102,11 +101,14 @@ class Platform:
     key_arns: dict[str, pulumi.Output[str]]
     """The secrets' customer-managed key by region; empty with secretsKmsKey: none."""
     csi: SecretsStoreCsi = field(init=False)
-    """Set once the stack's secrets exist; every pod that mounts secrets waits for it."""
+    """Set by the secrets_store add-on (stacks/addons) once the stack's secrets exist; every
+    pod that mounts secrets waits for it."""
     specs: dict[str, SecretSpec] = field(default_factory=dict)
     """Every secret the stack holds, from `secrets` and those examples create."""
     secrets: dict[str, StoredSecret] = field(default_factory=dict)
     pod_identity_agent: PodIdentityAgent | None = None
+    """Set by the pod_identity_agent add-on when a workload of the stack uses Pod Identity and
+    the cluster does not already run the agent."""
     abac_role: SharedPodIdentityRole | None = None
 
     @property
@@ -178,20 +180,15 @@ class Platform:
         self.secrets[spec.name] = secret
         return secret
 
-    def _require_pod_identity_agent(self) -> list[pulumi.Resource]:
-        """The agent add-on, created the first time a workload uses Pod Identity (unless the
-        existing cluster already runs it): what Pod Identity associations wait for."""
+    def _pod_identity_agent(self) -> list[pulumi.Resource]:
+        """What Pod Identity associations wait for: the agent the add-on deployed, or nothing
+        where the existing cluster already runs it."""
         if self.config.cluster.runs_pod_identity_agent:
             return []
         if self.pod_identity_agent is None:
-            self.pod_identity_agent = PodIdentityAgent(
-                "pod-identity-agent",
-                PodIdentityAgentArgs(
-                    cluster_name=self.cluster.cluster_name,
-                    kubernetes_version=self.config.cluster.kubernetes_version,
-                    tags=self.config.tags,
-                    wait_for=list(self.nodes),
-                ),
+            raise RuntimeError(
+                "a workload uses Pod Identity but the pod_identity_agent add-on did not deploy "
+                "the agent: its reads are missing from StackConfig.reads"
             )
         return [self.pod_identity_agent]
 
@@ -243,7 +240,7 @@ class Platform:
         identity_wait_for: list[pulumi.Resource] = []
         shared_role_arn = None
         if identity != IdentityMode.IRSA:
-            identity_wait_for.extend(self._require_pod_identity_agent())
+            identity_wait_for.extend(self._pod_identity_agent())
         if identity == IdentityMode.POD_IDENTITY_ABAC:
             shared = self._require_abac_role()
             identity_wait_for.append(shared)
@@ -373,7 +370,7 @@ def _existing_cluster(cfg: StackConfig) -> ExistingCluster:
 
 
 def _created_cluster(cfg: StackConfig) -> tuple[Cluster, NodeGroup]:
-    """A new network, cluster, nodegroup and the CoreDNS add-on."""
+    """A new network, cluster and nodegroup (CoreDNS is an add-on: stacks/addons)."""
     tags = cfg.tags
     net = cfg.network
     network = Network(
@@ -425,21 +422,12 @@ def _created_cluster(cfg: StackConfig) -> tuple[Cluster, NodeGroup]:
             tags=tags,
         ),
     )
-    CoreDns(
-        "coredns",
-        CoreDnsArgs(
-            cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
-            tags=tags,
-            wait_for=[nodegroup],
-        ),
-    )
     return cluster, nodegroup
 
 
 def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -> Platform:
-    """The cluster (created with its network and nodes, or an existing one), the stack's
-    secrets and the CSI driver."""
+    """The cluster (created with its network and nodes, or an existing one) and the stack's
+    secrets; the add-ons (stacks/addons) deploy on it next."""
     cluster: ClusterHandle
     nodes: list[pulumi.Resource]
     if cfg.cluster.existing:
@@ -457,19 +445,4 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
         platform.add_secret(
             f"secret-{spec.name.strip('/').replace('/', '-')}", spec, value, _protected(cfg)
         )
-    ss = cfg.secrets_store
-    platform.csi = SecretsStoreCsi(
-        "secrets-store",
-        SecretsStoreCsiArgs(
-            aws_region=cfg.region,
-            enable_sync_secret=ss.enable_sync_secret,
-            enable_secret_rotation=ss.enable_secret_rotation,
-            rotation_poll_interval=ss.rotation_poll_interval,
-            wait_for=nodes,
-            install_method=ss.install_method,
-            cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
-        ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
-    )
     return platform

@@ -1,10 +1,11 @@
-"""Settings of what every stack has: region, network, cluster, nodes, the CSI driver."""
+"""Settings of what every stack has: region, network, cluster, nodes (the CSI driver's are
+the secrets_store add-on's, stacks/addons)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from eksplatform.modes import CapacityType, InstallMethod, NatGatewayMode, OidcProviderMode
+from eksplatform.modes import CapacityType, NatGatewayMode, OidcProviderMode
 from eksplatform.validation import check_one_architecture
 from eksplatform.versions import EKS_STANDARD_SUPPORT
 
@@ -13,7 +14,6 @@ from stacks.config.model import (
     ClusterSettings,
     NetworkSettings,
     NodeGroupSettings,
-    SecretsStoreSettings,
     Taint,
 )
 from stacks.config.reader import ConfigReader
@@ -292,23 +292,6 @@ def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
             "nodeSshKeyName",
             check=rules.matches(rules.SSH_KEY_NAME, "must be an EC2 key pair name"),
         ),
-    )
-
-
-def parse_secrets_store(r: ConfigReader, cluster: ClusterSettings) -> SecretsStoreSettings:
-    install_method = r.choice("secretsStoreInstallMethod", InstallMethod)
-    if install_method == InstallMethod.NONE and not cluster.existing:
-        r.fail(
-            "secretsStoreInstallMethod",
-            install_method.value,
-            "none is for an existing cluster that already runs the driver and ASCP "
-            "(existingClusterName); a cluster this stack creates needs helm or eks-addon",
-        )
-    return SecretsStoreSettings(
-        enable_sync_secret=r.boolean("enableSyncSecret"),
-        enable_secret_rotation=r.boolean("enableSecretRotation"),
-        rotation_poll_interval=r.string("rotationPollInterval", check=rules.duration),
-        install_method=install_method,
     )
 
 

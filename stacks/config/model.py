@@ -293,7 +293,8 @@ class StackConfig:
     nodegroup: NodeGroupSettings
     secrets: tuple[SecretSpec, ...]
     secret_fence: SecretFence
-    secrets_store: SecretsStoreSettings
+    addons: Mapping[str, Any]
+    """Each add-on's settings by module name (stacks/addons/<name>.py)."""
     apps: tuple[AppSettings, ...]
     examples: Mapping[str, Any]
     """Each example's settings by module name (stacks/examples/<name>.py)."""
@@ -308,6 +309,14 @@ class StackConfig:
     def tags(self) -> dict[str, str]:
         """Tags on every AWS resource, so leftovers can be found after a destroy."""
         return {"project": self.project, "stack": self.stack, "owner": self.owner}
+
+    @property
+    def secrets_store(self) -> SecretsStoreSettings:
+        """The CSI driver's settings (the secrets_store add-on's), which the config layer's
+        cross-checks read."""
+        settings = self.addons["secrets_store"]
+        assert isinstance(settings, SecretsStoreSettings)
+        return settings
 
     def secret(self, name: str) -> SecretSpec:
         return next(s for s in self.secrets if s.name == name)

@@ -107,7 +107,8 @@ def test_the_config_layer_knows_nothing_of_what_builds_resources():
     for name, imported in graph.items():
         if name.startswith("stacks.config"):
             assert not imported & builders, (name, imported & builders)
-            assert not any(m.startswith("stacks.examples") for m in imported), name
+            units = ("stacks.examples", "stacks.addons")
+            assert not any(m.startswith(units) for m in imported), name
 
 
 def _yaml(name: str, convert: Callable[[Any], Any] = lambda v: v) -> Any:
