@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .iam_policies import irsa_trust_policy
-from .k8s import app_labels
+from .k8s import app_labels, when_known
 from .validation import check_dns1123_label, check_dns1123_subdomain
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -19,10 +19,13 @@ ROLE_SUFFIX = "-role"
 """A workload identity's role is the resource `<name>-role`, autonamed by Pulumi."""
 
 
-def check_identity_names(namespace: str, service_account: str) -> None:
-    """Raises ValueError unless both are valid Kubernetes names."""
-    if problem := check_dns1123_label(namespace):
+def check_identity_names(namespace: pulumi.Input[str], service_account: pulumi.Input[str]) -> None:
+    """Raises ValueError unless both are valid Kubernetes names; a value that is not a plain
+    `str` (an Output) is not known yet and is not checked here."""
+    if isinstance(namespace, str) and (problem := check_dns1123_label(namespace)):
         raise ValueError(f"namespace {namespace!r} {problem}")
+    if not isinstance(service_account, str):
+        return
     if problem := check_dns1123_subdomain(service_account):
         raise ValueError(f"service_account {service_account!r} {problem}")
     if len(service_account) > 63:
@@ -38,7 +41,7 @@ def workload_role(
     name: str,
     *,
     trust: pulumi.Input[str],
-    description: str,
+    description: pulumi.Input[str],
     policy_arns: Sequence[pulumi.Input[str]],
     tags: Mapping[str, str],
     parent: pulumi.Resource,
@@ -66,8 +69,8 @@ def workload_role(
 def identity_service_account(
     name: str,
     *,
-    namespace: str,
-    service_account: str,
+    namespace: pulumi.Input[str],
+    service_account: pulumi.Input[str],
     annotations: Mapping[str, pulumi.Input[str]] | None,
     wait_for: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
@@ -77,7 +80,7 @@ def identity_service_account(
     metadata: k8s.meta.v1.ObjectMetaArgsDict = {
         "name": service_account,
         "namespace": namespace,
-        "labels": app_labels(service_account, "identity"),
+        "labels": when_known(service_account, lambda sa: app_labels(sa, "identity")),
     }
     if annotations:
         metadata["annotations"] = dict(annotations)
@@ -98,11 +101,12 @@ class IrsaRoleArgs:
     oidc_issuer: pulumi.Input[str]
     """The cluster's OIDC issuer URL, with or without https:// (the trust conditions use it
     without). Required."""
-    namespace: str
-    """Namespace of the ServiceAccount the role trusts (DNS-1123 label). Required."""
-    service_account: str
-    """The only ServiceAccount the role trusts (`system:serviceaccount:<namespace>:<name>`).
+    namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount the role trusts (DNS-1123 label; checked when plain).
     Required."""
+    service_account: pulumi.Input[str]
+    """The only ServiceAccount the role trusts (`system:serviceaccount:<namespace>:<name>`;
+    DNS-1123 subdomain of at most 63 characters, checked when plain). Required."""
     policy_arns: Sequence[pulumi.Input[str]] = ()
     """IAM policy ARNs attached to the role. Default: none (the role can do nothing)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -122,15 +126,15 @@ class IrsaRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("eksplatform:identity:IrsaRole", name, None, opts)
-        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-            lambda v: json.dumps(
-                irsa_trust_policy(v[0], v[1], args.namespace, args.service_account)
-            )
-        )
+        trust = pulumi.Output.all(
+            args.oidc_provider_arn, args.oidc_issuer, args.namespace, args.service_account
+        ).apply(lambda v: json.dumps(irsa_trust_policy(v[0], v[1], v[2], v[3])))
         self.role, self.attachments = workload_role(
             name,
             trust=trust,
-            description=f"IRSA for {args.namespace}/{args.service_account}",
+            description=pulumi.Output.format(
+                "IRSA for {0}/{1}", args.namespace, args.service_account
+            ),
             policy_arns=args.policy_arns,
             tags=args.tags,
             parent=self,

@@ -6,8 +6,10 @@ offline render read exactly what reaches the API server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+import pulumi
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
@@ -16,6 +18,8 @@ PART_OF = "eks-secrets-platform"
 MANAGED_BY = "pulumi"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 SECRETS_MOUNT_PATH = "/mnt/secrets-store"
+
+T = TypeVar("T")
 
 Wire: TypeAlias = Any
 """A `spec` in the Kubernetes API's own shape, camelCase keys (`matchLabels`), which is what
@@ -36,9 +40,18 @@ def app_labels(name: str, component: str, *, instance: str | None = None) -> dic
     }
 
 
+def when_known(value: pulumi.Input[str], build: Callable[[str], T]) -> T | pulumi.Output[T]:
+    """`build(value)` at once when `value` is a plain `str`, so a plain caller gets exactly what
+    it got before; else an Output of it, built once `value` (an Output) is known. `build` is a
+    pure function: it never creates resources."""
+    if isinstance(value, str):
+        return build(value)
+    return pulumi.Output.from_input(value).apply(build)
+
+
 def object_meta(
     name: str,
-    namespace: str,
+    namespace: pulumi.Input[str],
     labels: Mapping[str, str],
     *,
     annotations: Mapping[str, str] | None = None,

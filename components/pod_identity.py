@@ -107,10 +107,11 @@ class PodIdentityBindingArgs:
 
     cluster_name: pulumi.Input[str]
     """The cluster the association is made in. Required."""
-    namespace: str
-    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
-    service_account: str
-    """The ServiceAccount the role is bound to. Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount (DNS-1123 label; checked when plain). Required."""
+    service_account: pulumi.Input[str]
+    """The ServiceAccount the role is bound to (DNS-1123 subdomain; checked when plain).
+    Required."""
     role_arn: pulumi.Input[str]
     """ARN of the IAM role its pods get. Required."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -160,10 +161,11 @@ class PodIdentityRoleArgs:
 
     cluster_name: pulumi.Input[str]
     """The cluster the association is made in. Required."""
-    namespace: str
-    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
-    service_account: str
-    """The only ServiceAccount bound to the role. Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount (DNS-1123 label; checked when plain). Required."""
+    service_account: pulumi.Input[str]
+    """The only ServiceAccount bound to the role (DNS-1123 subdomain; checked when
+    plain). Required."""
     policy_arns: Sequence[pulumi.Input[str]] = ()
     """IAM policy ARNs attached to the role. Default: none."""
     cluster_arn: pulumi.Input[str] | None = None
@@ -187,19 +189,19 @@ class PodIdentityRole(pulumi.ComponentResource):
         self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("eksplatform:identity:PodIdentityRole", name, None, opts)
-        trust = pulumi.Output.from_input(args.cluster_arn or "").apply(
-            lambda arn: json.dumps(
-                pod_identity_trust_policy(
-                    cluster_arn=arn,
-                    namespaces=[args.namespace],
-                    service_account=args.service_account,
-                )
+        trust = pulumi.Output.all(
+            args.cluster_arn or "", args.namespace, args.service_account
+        ).apply(
+            lambda v: json.dumps(
+                pod_identity_trust_policy(cluster_arn=v[0], namespaces=[v[1]], service_account=v[2])
             )
         )
         self.role, self.attachments = workload_role(
             name,
             trust=trust,
-            description=f"EKS Pod Identity for {args.namespace}/{args.service_account}",
+            description=pulumi.Output.format(
+                "EKS Pod Identity for {0}/{1}", args.namespace, args.service_account
+            ),
             policy_arns=args.policy_arns,
             tags=args.tags,
             parent=self,

@@ -42,10 +42,12 @@ class IrsaRoleArgs(TypedDict):
     """ARN of the cluster's IAM OIDC provider, the trusted federated principal. Required."""
     oidc_issuer: pulumi.Input[str]
     """The cluster's OIDC issuer URL, with or without https://. Required."""
-    namespace: str
-    """Namespace of the ServiceAccount the role trusts (DNS-1123 label). Required."""
-    service_account: str
-    """The only ServiceAccount the role trusts (DNS-1123 subdomain). Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount the role trusts (DNS-1123 label; checked when known).
+    Required."""
+    service_account: pulumi.Input[str]
+    """The only ServiceAccount the role trusts (DNS-1123 subdomain; checked when known).
+    Required."""
     policy_arns: NotRequired[list[pulumi.Input[str]]]
     """IAM policy ARNs attached to the role. Default: none (the role can do nothing)."""
     tags: NotRequired[dict[str, str]]
@@ -76,10 +78,11 @@ class PodIdentityRoleArgs(TypedDict):
 
     cluster_name: pulumi.Input[str]
     """The EKS cluster the Pod Identity association is made in. Required."""
-    namespace: str
-    """Namespace of the ServiceAccount (DNS-1123 label). Required."""
-    service_account: str
-    """The only ServiceAccount bound to the role (DNS-1123 subdomain). Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount (DNS-1123 label; checked when known). Required."""
+    service_account: pulumi.Input[str]
+    """The only ServiceAccount bound to the role (DNS-1123 subdomain; checked when known).
+    Required."""
     policy_arns: NotRequired[list[pulumi.Input[str]]]
     """IAM policy ARNs attached to the role. Default: none."""
     cluster_arn: NotRequired[pulumi.Input[str]]
@@ -143,9 +146,9 @@ class SyncedSecret(TypedDict):
 class SecretProviderClassArgs(TypedDict):
     """Inputs of SecretProviderClass."""
 
-    namespace: str
-    """Namespace of the SecretProviderClass; only pods there can use it (DNS-1123 label).
-    Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the SecretProviderClass; only pods there can use it (DNS-1123 label; checked
+    when known). Required."""
     class_name: str
     """Its Kubernetes name, which pods name in their CSI volume (DNS-1123 subdomain). Required."""
     objects: list[SecretObject]

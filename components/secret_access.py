@@ -32,7 +32,7 @@ class SecretReadPolicyArgs:
     Default: empty; required when `kms_key_arns` is given."""
     failover_region: str = ""
     """Lets kms:Decrypt also go through this region's services. Default: empty, none."""
-    description: str = "Read the secrets of one workload"
+    description: pulumi.Input[str] = "Read the secrets of one workload"
     """The IAM policy's description. Default: `Read the secrets of one workload`."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """AWS tags added to every AWS resource it creates. Default: none."""

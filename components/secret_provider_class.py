@@ -132,10 +132,13 @@ def secret_provider_class_spec(
 class SecretProviderClassArgs:
     """Inputs of SecretProviderClass."""
 
-    namespace: str
-    """Namespace of the SecretProviderClass; only pods there can use it. Required."""
+    namespace: pulumi.Input[str]
+    """Namespace of the SecretProviderClass; only pods there can use it (DNS-1123 label; checked
+    when plain). Required."""
     class_name: str
-    """Its Kubernetes name, which pods name in their CSI volume. Required."""
+    """Its Kubernetes name, which pods name in their CSI volume. Plain `str`: it is also the
+    `app.kubernetes.io/name` label and the `class_name` output a pod spec is built from when the
+    program runs. Required."""
     objects: Sequence[SecretObject]
     """The secrets and parameters to mount. Required, at least one."""
     region: str
@@ -150,7 +153,7 @@ class SecretProviderClassArgs:
     """The CSI driver releases (they install the CRD) and the Namespace. Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         if problem := check_dns1123_subdomain(self.class_name):
             raise ValueError(f"class_name {self.class_name!r} {problem}")

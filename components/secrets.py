@@ -33,8 +33,9 @@ class ManagedSecretArgs:
     value: pulumi.Input[str] | None = None
     """The secret string; a Pulumi secret. Default: None, only when `existing_arn` is given."""
     existing_arn: str = ""
-    """Reference an existing secret instead: nothing is created, changed or deleted. Default:
-    empty."""
+    """Reference an existing secret instead: nothing is created, changed or deleted. Plain `str`:
+    whether it is given decides which resources exist, and with `import_existing` it is the
+    import id, which Pulumi needs as a plain value. Default: empty."""
     description: str = ""
     """The secret's description. Default: empty."""
     kms_key_id: pulumi.Input[str] | None = None
@@ -51,8 +52,9 @@ class ManagedSecretArgs:
     replicas: Sequence[ReplicaRegion] = ()
     """Regions to replicate the secret to, for cross-region failover. Default: none."""
     rotation_lambda_arn: str = ""
-    """A rotation Lambda (yours; it must let secretsmanager.amazonaws.com invoke it). Default:
-    empty, no rotation."""
+    """A rotation Lambda (yours; it must let secretsmanager.amazonaws.com invoke it). Plain `str`:
+    whether it is given decides whether the rotation resource exists. Default: empty, no
+    rotation."""
     rotation_days: int = 0
     """Rotate every N days (1-1000); or use `rotation_schedule`. Default: 0, unset."""
     rotation_schedule: str = ""
@@ -167,8 +169,8 @@ class ManagedParameterArgs:
     value: pulumi.Input[str] | None = None
     """The value; a Pulumi secret. Default: None, only when `existing_arn` is given."""
     existing_arn: str = ""
-    """Reference an existing parameter instead: nothing is created, changed or deleted. Default:
-    empty."""
+    """Reference an existing parameter instead: nothing is created, changed or deleted. Plain
+    `str`: whether it is given decides which resources exist. Default: empty."""
     description: str = ""
     """The parameter's description. Default: empty."""
     kms_key_id: pulumi.Input[str] | None = None

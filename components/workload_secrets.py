@@ -60,12 +60,15 @@ def autonamed_iam_resources(name: str, identity_mode: IdentityMode) -> list[tupl
 class WorkloadSecretsArgs:
     """Inputs of WorkloadSecrets."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
-    service_account: str
-    """Name of the Kubernetes ServiceAccount the workload runs as (DNS-1123 subdomain). Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label; checked when plain); it must exist.
+    Required."""
+    service_account: pulumi.Input[str]
+    """Name of the Kubernetes ServiceAccount the workload runs as (DNS-1123 subdomain; checked
+    when plain). Required."""
     secret_provider_class: str
-    """Kubernetes name of the SecretProviderClass created for it. Required."""
+    """Kubernetes name of the SecretProviderClass created for it. Plain `str`: pods name it in
+    their CSI volume, and the `class_name` output they are built from is this value. Required."""
     objects: Sequence[SecretObject]
     """The secrets and parameters mounted into the pod. Required, at least one."""
     secret_arns: Sequence[pulumi.Input[str]]
@@ -138,7 +141,9 @@ class WorkloadSecrets(pulumi.ComponentResource):
                     kms_key_arns=args.kms_key_arns,
                     region=args.region,
                     failover_region=args.failover_region,
-                    description=f"Read the secrets of {args.namespace}/{args.service_account}",
+                    description=pulumi.Output.format(
+                        "Read the secrets of {0}/{1}", args.namespace, args.service_account
+                    ),
                     tags=args.tags,
                 ),
                 opts=child,

@@ -95,7 +95,8 @@ def test_component_reference_shows_type_default_and_docstring_of_a_field():
         "| `policy_arns` | `Sequence[pulumi.Input[str]]` | `()` | IAM policy ARNs attached to "
         "the role. Default: none (the role can do nothing). |"
     ) in section
-    assert "| `namespace` | `str` | *required* |" in section
+    assert "| `namespace` | `pulumi.Input[str]` | *required* |" in section
+    assert "| `create_service_account` | `bool` | `True` |" in section
     assert "Outputs: `role_arn` (`pulumi.Output[str]`)." in section
 
 

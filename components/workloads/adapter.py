@@ -22,6 +22,7 @@ from ..k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
     selector_labels,
+    when_known,
 )
 from ..namespace_baseline import IngressAllow
 from ..validation import check_dns1123_label
@@ -140,8 +141,9 @@ def verify_command(namespace: str) -> str:
 class AdapterExampleArgs:
     """Inputs of AdapterExample."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
     service_monitor_labels: Mapping[str, str] = field(default_factory=dict)
     """Extra labels the Prometheus serviceMonitorSelector matches. Default: none."""
     crd_ready: Sequence[pulumi.Resource] = ()
@@ -151,7 +153,7 @@ class AdapterExampleArgs:
     """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         if not self.crd_ready:
             raise ValueError("crd_ready must name what installs the ServiceMonitor CRD")
@@ -183,10 +185,10 @@ class AdapterExample(pulumi.ComponentResource):
             api_version=SERVICE_MONITOR_API,
             kind="ServiceMonitor",
             metadata=object_meta(APP_NAME, ns, {**labels, **dict(args.service_monitor_labels)}),
-            spec=service_monitor_spec(ns),
+            spec=when_known(ns, service_monitor_spec),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*args.wait_for, *args.crd_ready, self.service]
             ),
         )
-        self.verify_command = verify_command(ns)
+        self.verify_command: pulumi.Input[str] = when_known(ns, verify_command)
         self.register_outputs({"verify_command": self.verify_command})

@@ -23,6 +23,7 @@ from ..k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
     selector_labels,
+    when_known,
 )
 from ..namespace_baseline import EgressAllow, IngressAllow
 from ..validation import check_dns1123_label
@@ -238,8 +239,9 @@ def verify_command(namespace: str, requests: int = 20) -> str:
 class AmbassadorExampleArgs:
     """Inputs of AmbassadorExample."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
     backends: Sequence[Backend] = (Backend("server1", 3), Backend("server2", 1))
     """The backends the ambassador spreads requests over, by weight. Default: `server1` (3) and
     `server2` (1)."""
@@ -247,7 +249,7 @@ class AmbassadorExampleArgs:
     """The namespace baseline (`NamespaceBaseline.ready`). Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         names = [b.name for b in self.backends]
         if not names or len(set(names)) != len(names) or AMBASSADOR in names:
@@ -293,7 +295,7 @@ class AmbassadorExample(pulumi.ComponentResource):
         self.config = k8s.core.v1.ConfigMap(
             f"{name}-ambassador-conf",
             metadata=object_meta("ambassador-nginx", ns, labels),
-            data={"nginx.conf": upstream_conf(args.backends, ns)},
+            data={"nginx.conf": when_known(ns, lambda n: upstream_conf(args.backends, n))},
             opts=ready,
         )
         # nginx resolves the upstream names at start: the Services must exist by then.
@@ -305,5 +307,5 @@ class AmbassadorExample(pulumi.ComponentResource):
                 parent=self, depends_on=[*args.wait_for, self.config, *backend_ready]
             ),
         )
-        self.verify_command = verify_command(ns)
+        self.verify_command: pulumi.Input[str] = when_known(ns, verify_command)
         self.register_outputs({"verify_command": self.verify_command})

@@ -26,6 +26,7 @@ from ..k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
     selector_labels,
+    when_known,
 )
 from ..modes import InitContainerSource
 from ..namespace_baseline import IMDS_CIDR, EgressAllow
@@ -189,8 +190,9 @@ def verify_command(namespace: str) -> str:
 class InitContainerExampleArgs:
     """Inputs of InitContainerExample."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
     source: InitContainerSource = InitContainerSource.CONFIGMAP
     """Where the init container gets the site. Default: CONFIGMAP."""
     git_repo: str = ""
@@ -201,7 +203,7 @@ class InitContainerExampleArgs:
     """The namespace baseline. Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         InitContainerSource(self.source)
         if self.source == InitContainerSource.GIT and (problem := check_repo_url(self.git_repo)):
@@ -250,5 +252,5 @@ class InitContainerExample(pulumi.ComponentResource):
             ),
             opts=in_namespace,
         )
-        self.verify_command = verify_command(ns)
+        self.verify_command: pulumi.Input[str] = when_known(ns, verify_command)
         self.register_outputs({"verify_command": self.verify_command})

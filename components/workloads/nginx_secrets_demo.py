@@ -34,7 +34,7 @@ NGINX_UID = 101
 
 
 def demo_pod_spec(
-    service_account: str,
+    service_account: pulumi.Input[str],
     secret_provider_class: str,
     *,
     synced_secret: str = "",
@@ -81,10 +81,11 @@ def demo_pod_spec(
 class NginxSecretsDemoArgs:
     """Inputs of NginxSecretsDemo."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
-    service_account: str
-    """Bound to an IAM role that may read only this demo's secrets. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
+    service_account: pulumi.Input[str]
+    """Bound to an IAM role that may read only this demo's secrets (it must exist). Required."""
     secret_provider_class: str
     """The SecretProviderClass mounted at /mnt/secrets-store. Required."""
     synced_secret: str = ""

@@ -25,6 +25,7 @@ from ..k8s import (
     resources,
     restricted_container_security_context,
     restricted_pod_security_context,
+    when_known,
 )
 from ..validation import check_dns1123_label
 from ..versions import REDIS_IMAGE
@@ -72,7 +73,7 @@ def _authed(file_name: str, command: str) -> list[str]:
 
 
 def redis_secret_pod_spec(
-    service_account: str, secret_provider_class: str, file_name: str
+    service_account: pulumi.Input[str], secret_provider_class: str, file_name: str
 ) -> dict[str, Any]:
     """`app` and `redis` (the sidecar) both mount the password; redis listens on loopback."""
     secrets_mount = {"name": "secrets-store", "mountPath": SECRETS_MOUNT_PATH, "readOnly": True}
@@ -137,10 +138,11 @@ def verify_command(namespace: str, file_name: str) -> str:
 class RedisSecretSidecarArgs:
     """Inputs of RedisSecretSidecar: the pod that shares a mounted password with redis."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
-    service_account: str
-    """Bound to the identity that may read the password secret. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
+    service_account: pulumi.Input[str]
+    """Bound to the identity that may read the password secret (it must exist). Required."""
     secret_provider_class: str
     """Mounts the password secret as one file (a plain string, no jmesPath). Required."""
     password_file: str
@@ -150,7 +152,7 @@ class RedisSecretSidecarArgs:
     Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
 
 
@@ -174,5 +176,7 @@ class RedisSecretSidecar(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
         )
-        self.verify_command = verify_command(ns, args.password_file)
+        self.verify_command: pulumi.Input[str] = when_known(
+            ns, lambda n: verify_command(n, args.password_file)
+        )
         self.register_outputs({"verify_command": self.verify_command})

@@ -28,6 +28,7 @@ from ..k8s import (
     restricted_container_security_context,
     restricted_pod_security_context,
     selector_labels,
+    when_known,
 )
 from ..modes import LoadBalancerScheme, ServiceType
 from ..namespace_baseline import IngressAllow
@@ -120,7 +121,9 @@ def _https_probe(initial_delay: int = 3, period: int = 10) -> dict[str, Any]:
     return probe
 
 
-def sidecar_pod_spec(service_account: str, secret_provider_class: str) -> dict[str, Any]:
+def sidecar_pod_spec(
+    service_account: pulumi.Input[str], secret_provider_class: str
+) -> dict[str, Any]:
     """httpd (uid 82) on 127.0.0.1:8081 and nginx (uid 101) on 8443 with the certificate."""
     httpd_probe = ["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{HTTPD_PORT}/"]
     httpd = {
@@ -269,13 +272,14 @@ def certificate_and_key(
 class SidecarExampleArgs:
     """Inputs of SidecarExample: the pod, its configuration and its Service."""
 
-    namespace: str
-    """Kubernetes namespace of the workload (DNS-1123 label); it must exist. Required."""
+    namespace: pulumi.Input[str]
+    """Kubernetes namespace of the workload (DNS-1123 label, checked when plain); it must exist.
+    Required."""
     hostname: str
     """Subject and first SAN of the certificate, served as nginx's server_name (a DNS name, at
     most 64 characters). Required."""
-    service_account: str
-    """Bound to the identity that may read the certificate secret. Required."""
+    service_account: pulumi.Input[str]
+    """Bound to the identity that may read the certificate secret (it must exist). Required."""
     secret_provider_class: str
     """Mounts the certificate secret as tls.crt and tls.key (`TLS_JMES_PATH`). Required."""
     service_type: ServiceType = ServiceType.CLUSTER_IP
@@ -288,7 +292,7 @@ class SidecarExampleArgs:
     Default: none."""
 
     def __post_init__(self) -> None:
-        if problem := check_dns1123_label(self.namespace):
+        if isinstance(self.namespace, str) and (problem := check_dns1123_label(self.namespace)):
             raise ValueError(f"namespace {self.namespace!r} {problem}")
         if problem := check_hostname(self.hostname, maximum=64):
             raise ValueError(f"hostname {self.hostname!r} {problem}")
@@ -337,5 +341,7 @@ class SidecarExample(pulumi.ComponentResource):
             spec=check_service_ports(service_spec(args.service_type), pod_spec),
             opts=in_namespace,
         )
-        self.verify_command = verify_command(ns, args.hostname)
+        self.verify_command: pulumi.Input[str] = when_known(
+            ns, lambda n: verify_command(n, args.hostname)
+        )
         self.register_outputs({"verify_command": self.verify_command})

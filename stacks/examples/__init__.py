@@ -14,6 +14,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from types import ModuleType
 
+import pulumi
+
 
 @dataclass(frozen=True)
 class Deployed:
@@ -21,7 +23,7 @@ class Deployed:
     `exampleVerifyCommands`, keyed by the example's output name."""
 
     namespaces: dict[str, str] = field(default_factory=dict)
-    commands: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 @functools.cache

@@ -84,7 +84,13 @@ def test_inferred_schema_takes_outputs_where_callers_hold_them_and_plain_names_e
     irsa = resources["eksplatform:index:IrsaRole"]
     assert "plain" not in irsa["inputProperties"]["oidcProviderArn"]
     assert "plain" not in irsa["inputProperties"]["policyArns"]["items"]
-    assert irsa["inputProperties"]["namespace"]["plain"] is True
+    # Names of objects that already exist take Outputs too (issue 16).
+    assert "plain" not in irsa["inputProperties"]["namespace"]
+    assert "plain" not in irsa["inputProperties"]["serviceAccount"]
+    assert irsa["inputProperties"]["createServiceAccount"]["plain"] is True
+    pod_identity = resources["eksplatform:index:PodIdentityRole"]
+    assert "plain" not in pod_identity["inputProperties"]["namespace"]
+    assert "plain" not in pod_identity["inputProperties"]["serviceAccount"]
     assert set(irsa["requiredInputs"]) == {
         "oidcProviderArn",
         "oidcIssuer",
@@ -96,6 +102,9 @@ def test_inferred_schema_takes_outputs_where_callers_hold_them_and_plain_names_e
     assert spc["inputProperties"]["objects"]["items"]["$ref"] == (
         "#/types/eksplatform:index:SecretObject"
     )
+    assert "plain" not in spc["inputProperties"]["namespace"]
+    # Its name is plain: it is the `className` output a pod's CSI volume is built from.
+    assert spc["inputProperties"]["className"]["plain"] is True
     assert spc["properties"]["fileNames"]["type"] == "array"
     assert spc["properties"]["fileNames"]["items"]["type"] == "string"
     csi = resources["eksplatform:index:SecretsStoreCsi"]
