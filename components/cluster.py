@@ -59,8 +59,9 @@ class ClusterArgs:
     """Subnets for internet-facing load balancers. Required."""
     private_subnet_ids: pulumi.Input[Sequence[str]]
     """Subnets of the control plane's network interfaces and the nodes. Required."""
-    admin_principal_arns: Sequence[str] = ()
-    """IAM roles or users granted cluster-admin through EKS access entries. Default: none."""
+    admin_principal_arns: Sequence[pulumi.Input[str]] = ()
+    """IAM roles or users granted cluster-admin through EKS access entries (each may be an
+    Output; their number decides the entries, so the list itself is plain). Default: none."""
     public_access_cidrs: Sequence[str] = ()
     """CIDRs allowed to reach the public API endpoint (never 0.0.0.0/0). Default: none, the endpoint
     is private only."""
@@ -87,7 +88,7 @@ class ClusterArgs:
 
 
 def access_entries(
-    principal_arns: Sequence[str], tags: Mapping[str, str] | None = None
+    principal_arns: Sequence[pulumi.Input[str]], tags: Mapping[str, str] | None = None
 ) -> dict[str, eks.AccessEntryArgs]:
     """Cluster-admin access entries, keyed by a stable name per principal."""
     return {

@@ -86,7 +86,9 @@ class IngressAllow:
     from_pod_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the peer pods allowed in. Default: none (every pod of `from_namespace`)."""
     from_namespace: str = ""
-    """Namespace of the peer pods. Default: empty, this namespace."""
+    """Namespace of the peer pods. Plain `str`: whether it is given decides the rule's shape
+    (a namespaceSelector or none), which must be known when the policy is built. Default:
+    empty, this namespace."""
     from_anywhere: bool = False
     """Allow every source, inside the cluster or not (a load balancer's targets). Default: False."""
 
@@ -113,7 +115,9 @@ class EgressAllow:
     to_pod_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels of the peer pods. Default: none; give these or `to_cidr`."""
     to_namespace: str = ""
-    """Namespace of the peer pods. Default: empty, this namespace."""
+    """Namespace of the peer pods. Plain `str`: whether it is given decides the rule's shape
+    (a namespaceSelector or none), which must be known when the policy is built. Default:
+    empty, this namespace."""
     to_cidr: str = ""
     """An IPv4 CIDR block to reach instead of pods, e.g. `0.0.0.0/0`. Default: empty."""
     except_cidrs: Sequence[str] = ()

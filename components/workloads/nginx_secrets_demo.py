@@ -87,7 +87,9 @@ class NginxSecretsDemoArgs:
     service_account: pulumi.Input[str]
     """Bound to an IAM role that may read only this demo's secrets (it must exist). Required."""
     secret_provider_class: str
-    """The SecretProviderClass mounted at /mnt/secrets-store. Required."""
+    """The SecretProviderClass mounted at /mnt/secrets-store. Plain `str`: the
+    pod spec is built as plain data from it (the class is the app's own, created beside it).
+    Required."""
     synced_secret: str = ""
     """A Kubernetes Secret synced by the driver, exposed as env vars. Default: empty, none."""
     synced_keys: Sequence[str] = ()

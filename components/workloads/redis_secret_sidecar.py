@@ -144,7 +144,9 @@ class RedisSecretSidecarArgs:
     service_account: pulumi.Input[str]
     """Bound to the identity that may read the password secret (it must exist). Required."""
     secret_provider_class: str
-    """Mounts the password secret as one file (a plain string, no jmesPath). Required."""
+    """Mounts the password secret as one file (a plain string, no jmesPath). Plain `str`: the
+    pod spec is built as plain data from it (the class is the app's own, created beside it).
+    Required."""
     password_file: str
     """Name of that file under /mnt/secrets-store. Required."""
     wait_for: Sequence[pulumi.Resource] = ()

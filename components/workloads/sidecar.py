@@ -281,7 +281,9 @@ class SidecarExampleArgs:
     service_account: pulumi.Input[str]
     """Bound to the identity that may read the certificate secret (it must exist). Required."""
     secret_provider_class: str
-    """Mounts the certificate secret as tls.crt and tls.key (`TLS_JMES_PATH`). Required."""
+    """Mounts the certificate secret as tls.crt and tls.key (`TLS_JMES_PATH`). Plain `str`: the
+    pod spec is built as plain data from it (the class is the app's own, created beside it).
+    Required."""
     service_type: ServiceType = ServiceType.CLUSTER_IP
     """ClusterIP, or LoadBalancer (an NLB, needs the AWS Load Balancer Controller). Default:
     CLUSTER_IP."""

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from eksplatform.cluster import access_entries
 from eksplatform.irsa import IrsaRole, IrsaRoleArgs
 from eksplatform.modes import IdentityMode
 from eksplatform.pod_identity import (
@@ -292,3 +293,12 @@ def test_an_output_is_not_checked_before_it_is_known():
     # Not a valid label, but unknown to the Args: it is accepted and left to the API server.
     args = IrsaRoleArgs(PROVIDER, ISSUER, out("Team_A"), out("reader"))
     assert isinstance(args.namespace, pulumi.Output)
+
+
+def test_cluster_admins_may_be_outputs_one_access_entry_each():
+    """An admin role created elsewhere in the caller's program (an Output) gets its entry."""
+    role_arn = pulumi.Output.from_input("arn:aws:iam::123456789012:role/Admin")
+    entries = access_entries([role_arn, "arn:aws:iam::123456789012:role/Other"], {"stack": "t"})
+    assert sorted(entries) == ["admin-0", "admin-1"]
+    assert entries["admin-0"].principal_arn is role_arn
+    assert entries["admin-1"].principal_arn == "arn:aws:iam::123456789012:role/Other"
