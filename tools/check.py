@@ -25,26 +25,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from stacks.config.reader import ConfigError  # noqa: E402
-from stacks.config.schema import PROJECT  # noqa: E402
 from stacks.config.stack_file import config_strings, is_secure, read_stack_file  # noqa: E402
-from stacks.config.yaml_loader import YamlError, load  # noqa: E402
-from tools.render import parse_overrides  # noqa: E402
-
-SECRET_VALUES_KEY = f"{PROJECT}:secretValues"
-
-
-def _placeholder_secret_values(config: dict[str, str]) -> str:
-    """A placeholder value for every secret the stack creates (not those it references)."""
-    try:
-        specs = load(config.get(f"{PROJECT}:secrets") or "[]") or []
-    except YamlError:
-        specs = []
-    names = sorted(
-        str(s["name"])
-        for s in (specs if isinstance(specs, list) else [])
-        if isinstance(s, dict) and s.get("name") and not s.get("existingArn")
-    )
-    return json.dumps(dict.fromkeys(names, "<placeholder>"))
+from tools.render import (  # noqa: E402
+    SECRET_VALUES_KEY,
+    add_config_option,
+    created_secret_names,
+    parse_overrides,
+)
 
 
 def check(stack: str, directory: Path, overrides: dict[str, str] | None = None) -> list[str]:
@@ -60,7 +47,8 @@ def check(stack: str, directory: Path, overrides: dict[str, str] | None = None) 
     if SECRET_VALUES_KEY not in (overrides or {}) and (
         secret_in_file is None or is_secure(secret_in_file)
     ):
-        config[SECRET_VALUES_KEY] = _placeholder_secret_values(config)
+        placeholders = dict.fromkeys(created_secret_names(config), "<placeholder>")
+        config[SECRET_VALUES_KEY] = json.dumps(placeholders)
     try:
         load_config(config.get, stack=stack, keys=list(config))
     except ConfigError as exc:
@@ -83,14 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=ROOT,
         help="directory of the stack file (default: project)",
     )
-    parser.add_argument(
-        "-c",
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, like `pulumi up -c`",
-    )
+    add_config_option(parser)
     args = parser.parse_args(argv)
     path = args.dir / f"Pulumi.{args.stack}.yaml"
     if not path.is_file():

@@ -583,6 +583,18 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """`-c KEY=VALUE`, repeatable, read with `parse_overrides` (render and check share it)."""
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config value, like `pulumi up -c`",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.render",
@@ -599,14 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where Pulumi.<stack>.yaml is (default: the project; the tests' frozen stacks "
         "are in tests/fixtures/stacks)",
     )
-    parser.add_argument(
-        "-c",
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, like `pulumi up -c`",
-    )
+    add_config_option(parser)
     args = parser.parse_args(argv)
     out = Path(args.out or f"build/{args.stack}")
     try:
