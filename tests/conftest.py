@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +44,12 @@ from tools.render import Render, created_secret_names, render_recorded  # noqa: 
 # again: ~5 s of a ~25 s run. Young collections every 50,000 allocations instead, and the
 # objects alive after collection are frozen out of every later pass; memory grows ~20 MB.
 gc.set_threshold(50_000, 20, 20)
+
+# The session starts subprocesses (checkov, node) from its background thread while the main
+# thread runs the program; one fresh-clone run saw exec of checkov fail with EFAULT ("[Errno
+# 14] Bad address") under vfork there. fork + exec does not share the parent's memory with
+# the child while other threads run; the cost is a few milliseconds per subprocess.
+subprocess._USE_VFORK = False  # type: ignore[attr-defined]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
