@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 PUBLIC_ELB_TAG = {"kubernetes.io/role/elb": "1"}
 INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
+VPC_PREFIX_MIN, VPC_PREFIX_MAX = 16, 24
 
 
 def plan_subnets(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -19,6 +20,15 @@ def plan_subnets(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     if not 2 <= az_count <= 3:
         raise ValueError(f"az_count {az_count} must be 2 or 3")
     network = ipaddress.ip_network(vpc_cidr)
+    # Amazon VPC User Guide, "VPC CIDR blocks" and "Subnet CIDR blocks": an IPv4 block is
+    # /16 to /28, a VPC's and a subnet's alike. The public subnets here are 4 bits smaller
+    # than the VPC, so the VPC must be /24 or larger.
+    if network.version != 4 or not VPC_PREFIX_MIN <= network.prefixlen <= VPC_PREFIX_MAX:
+        raise ValueError(
+            f"vpc_cidr {vpc_cidr!r} must be an IPv4 block from /{VPC_PREFIX_MIN} to "
+            f"/{VPC_PREFIX_MAX} (AWS allows /16-/28 per VPC and subnet; the public subnets "
+            "are 4 bits smaller than the VPC)"
+        )
     quarters = list(network.subnets(prefixlen_diff=2))
     private = [str(q) for q in quarters[:az_count]]
     public = [str(s) for s in list(quarters[3].subnets(prefixlen_diff=2))[:az_count]]

@@ -14,9 +14,7 @@ from stacks.addons import modules as addon_modules
 from stacks.config import schema
 from stacks.config.apps import parse_apps
 from stacks.config.infrastructure import (
-    parse_cluster,
-    parse_network,
-    parse_nodegroup,
+    parse_infrastructure,
     parse_owner,
     parse_protection,
     parse_region,
@@ -24,7 +22,9 @@ from stacks.config.infrastructure import (
 from stacks.config.model import (
     AppSettings,
     ExampleSettings,
+    StackBase,
     StackConfig,
+    stack_tags,
 )
 from stacks.config.reader import ConfigError, ConfigReader, RawGetter
 from stacks.config.secrets import (
@@ -73,11 +73,11 @@ def _check_unit_names(r: ConfigReader, apps: tuple[AppSettings, ...]) -> None:
 def _check_reads(r: ConfigReader, config: StackConfig) -> None:
     """What each workload reads must be mountable together, reachable by its identity, and
     (with failover) replicated to the failover region."""
-    region, cluster, failover_region = config.region, config.cluster, config.failover_region
+    region, failover_region = config.region, config.failover_region
     by_name = {s.name: s for s in config.secrets}
     if config.uses_pod_identity:
-        if problem := check_pod_identity_version(cluster.kubernetes_version):
-            r.fail("kubernetesVersion", cluster.kubernetes_version, problem)
+        if problem := check_pod_identity_version(config.kubernetes_version):
+            r.fail("kubernetesVersion", config.kubernetes_version, problem)
         if region.startswith("cn-"):
             r.problems.append(
                 f"aws:region = {region!r}: EKS Pod Identity is not available in the China "
@@ -126,13 +126,17 @@ def load(
     r = ConfigReader(get_raw, stack=stack)
     r.problems.extend(schema.undeclared(keys))
     region = parse_region(r, get_raw("aws:region"))
-    network = parse_network(r)
-    cluster = parse_cluster(r, stack, today or date.today(), region)
-    nodegroup = parse_nodegroup(r)
+    protection = parse_protection(r, stack)
+    owner = parse_owner(r)
+    tags = stack_tags(schema.PROJECT, stack, owner)
+    infrastructure = parse_infrastructure(
+        r, stack=stack, today=today or date.today(), region=region, protection=protection, tags=tags
+    )
+    base = StackBase(stack, region, infrastructure.cluster, tags)
     secrets = parse_secrets(r, region)
     check_secret_values(r, secrets)
     addons: dict[str, Any] = {
-        name: module.parse(r, cluster) for name, module in addon_modules().items()
+        name: module.parse(r, base) for name, module in addon_modules().items()
     }
     secrets_store = addons["secrets_store"]
     check_rotation(r, secrets, secrets_store)
@@ -140,7 +144,7 @@ def load(
     examples: dict[str, ExampleSettings] = {
         name: module.parse(r, secrets) for name, module in modules().items()
     }
-    secret_fence = parse_secret_fence(r, cluster.name)
+    secret_fence = parse_secret_fence(r, base.cluster_name)
     check_secret_fence(
         r,
         secret_fence,
@@ -151,15 +155,14 @@ def load(
     failover_region = parse_failover_region(r, region)
     _check_namespaces(r, apps, examples)
     _check_unit_names(r, apps)
-    protection = parse_protection(r, stack)
-    owner = parse_owner(r)
     config = StackConfig(
         project=schema.PROJECT,
         stack=stack,
         region=region,
-        network=network,
-        cluster=cluster,
-        nodegroup=nodegroup,
+        cluster=infrastructure.cluster,
+        network=infrastructure.network,
+        nodegroup=infrastructure.nodegroup,
+        ci=infrastructure.ci,
         secrets=secrets,
         secret_fence=secret_fence,
         addons=addons,

@@ -8,6 +8,7 @@ the same way everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,9 @@ from eksplatform.contract import OUTPUT_NAME, ContractSecretInput, contract_outp
 from eksplatform.existing_cluster import ExistingCluster, ExistingClusterArgs
 from eksplatform.iam_guardrails import iam_path
 from eksplatform.iam_policies import NAMESPACE_TAG, kms_key_policy, replica_arn
-from eksplatform.modes import IdentityMode, NatGatewayMode
+from eksplatform.modes import IdentityMode
 from eksplatform.network import Network, NetworkArgs
-from eksplatform.nodegroup import NodeGroup, NodeGroupArgs, NodeTaint
+from eksplatform.nodegroup import NodeGroup, NodeGroupArgs
 from eksplatform.pod_identity import (
     PodIdentityAgent,
     SharedPodIdentityRole,
@@ -183,7 +184,7 @@ class Platform:
     def _pod_identity_agent(self) -> list[pulumi.Resource]:
         """What Pod Identity associations wait for: the agent the add-on deployed, or nothing
         where the existing cluster already runs it."""
-        if self.config.cluster.runs_pod_identity_agent:
+        if self.config.addons["pod_identity_agent"].already_running:
             return []
         if self.pod_identity_agent is None:
             raise RuntimeError(
@@ -341,7 +342,7 @@ def _secrets_key_arns(cfg: StackConfig) -> dict[str, pulumi.Output[str]]:
     key = SecretsKey(
         "secrets-kms",
         SecretsKeyArgs(
-            alias=f"alias/{cfg.cluster.name}-secrets",
+            alias=f"alias/{cfg.cluster_name}-secrets",
             region=cfg.region,
             replica_regions=regions,
             deletion_window_days=cfg.protection.kms_deletion_window_days,
@@ -355,71 +356,26 @@ def _secrets_key_arns(cfg: StackConfig) -> dict[str, pulumi.Output[str]]:
     return dict(key.arn_by_region)
 
 
-def _existing_cluster(cfg: StackConfig) -> ExistingCluster:
-    """The cluster named by existingClusterName: looked up, never created or changed."""
-    return ExistingCluster(
-        "cluster",
-        ExistingClusterArgs(
-            cluster_name=cfg.cluster.name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
-            oidc_provider=cfg.cluster.oidc_provider,
-            tags=cfg.tags,
-        ),
-        opts=_protected(cfg),
-    )
-
-
-def _created_cluster(cfg: StackConfig) -> tuple[Cluster, NodeGroup]:
-    """A new network, cluster and nodegroup (CoreDNS is an add-on: stacks/addons)."""
-    tags = cfg.tags
-    net = cfg.network
-    network = Network(
-        "network",
-        NetworkArgs(
-            cluster_name=cfg.cluster.name,
-            vpc_cidr=net.vpc_cidr,
-            availability_zone_count=net.availability_zone_count,
-            single_nat_gateway=net.nat_gateway_mode == NatGatewayMode.SINGLE,
-            existing_vpc_id=net.existing_vpc_id,
-            existing_public_subnet_ids=net.existing_public_subnet_ids,
-            existing_private_subnet_ids=net.existing_private_subnet_ids,
-            tags=tags,
-        ),
-    )
+def _created_cluster(
+    cfg: StackConfig, cluster_args: ClusterArgs, network_args: NetworkArgs, nodes: NodeGroupArgs
+) -> tuple[Cluster, NodeGroup]:
+    """A new network, cluster and nodegroup (CoreDNS is an add-on: stacks/addons), from the
+    Args config built, wired to each other's outputs."""
+    network = Network("network", network_args)
     cluster = Cluster(
         "cluster",
-        ClusterArgs(
-            cluster_name=cfg.cluster.name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
+        dataclasses.replace(
+            cluster_args,
             vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
             private_subnet_ids=network.private_subnet_ids,
-            admin_principal_arns=cfg.cluster.cluster_admins,
-            public_access_cidrs=cfg.cluster.endpoint_public_access_cidrs,
-            enable_network_policy=cfg.cluster.enable_network_policy,
-            enable_deletion_protection=cfg.protection.cluster_deletion_protection,
-            kms_deletion_window_days=cfg.protection.kms_deletion_window_days,
-            tags=tags,
         ),
         opts=_protected(cfg),
     )
-    ng = cfg.nodegroup
     nodegroup = NodeGroup(
         "nodes",
-        NodeGroupArgs(
-            cluster_name=cluster.cluster_name,
-            kubernetes_version=cfg.cluster.kubernetes_version,
-            subnet_ids=network.private_subnet_ids,
-            instance_types=ng.instance_types,
-            min_size=ng.min_size,
-            desired_size=ng.desired_size,
-            max_size=ng.max_size,
-            disk_size_gib=ng.disk_size_gib,
-            capacity_type=ng.capacity_type,
-            labels=dict(ng.labels),
-            taints=[NodeTaint(t.key, t.value, t.eks_effect) for t in ng.taints],
-            ssh_key_name=ng.ssh_key_name,
-            tags=tags,
+        dataclasses.replace(
+            nodes, cluster_name=cluster.cluster_name, subnet_ids=network.private_subnet_ids
         ),
     )
     return cluster, nodegroup
@@ -430,10 +386,12 @@ def build_platform(cfg: StackConfig, secret_values: pulumi.Output[str] | None) -
     secrets; the add-ons (stacks/addons) deploy on it next."""
     cluster: ClusterHandle
     nodes: list[pulumi.Resource]
-    if cfg.cluster.existing:
-        cluster, nodes = _existing_cluster(cfg), []
+    if isinstance(cfg.cluster, ExistingClusterArgs):
+        # Looked up, never created or changed.
+        cluster, nodes = ExistingCluster("cluster", cfg.cluster, opts=_protected(cfg)), []
     else:
-        cluster, nodegroup = _created_cluster(cfg)
+        assert cfg.network is not None and cfg.nodegroup is not None
+        cluster, nodegroup = _created_cluster(cfg, cfg.cluster, cfg.network, cfg.nodegroup)
         nodes = [nodegroup]
     platform = Platform(cfg, cluster, nodes, _secrets_key_arns(cfg))
     for spec in cfg.secrets:

@@ -109,9 +109,7 @@ def _problems_of(stack: str, run_stack, overrides: dict[str, str] | None = None)
     (cluster,) = run_stack(stack, overrides).of_type(EKS_CLUSTER)
     name = stack_name(stack)
     runners = {runner for _, s, runner in pulumi_jobs() if s == name}
-    return network_path_problems(
-        name, runners, cfg.cluster.ci_runner_label, cfg.cluster.ci_runner_cidrs, cluster.inputs
-    )
+    return network_path_problems(name, runners, cfg.ci.label, cfg.ci.cidrs, cluster.inputs)
 
 
 DEPLOYED = sorted({stack for _, stack, _ in pulumi_jobs()})
@@ -131,7 +129,7 @@ def test_every_stack_the_workflows_deploy_admits_its_ci_runner(stack, run_stack)
 
 @pytest.mark.parametrize("stack", DEPLOYED)
 def test_every_stack_the_workflows_deploy_gives_its_ci_deploy_role_cluster_admin(stack, run_stack):
-    role = _config(stack).cluster.ci_deploy_role_arn
+    role = _config(stack).ci.deploy_role_arn
     (cluster,) = run_stack(stack).of_type(EKS_CLUSTER)
 
     assert role.endswith(f"role/eks-secrets-platform-{stack}-deploy")
@@ -160,7 +158,7 @@ def test_the_ci_role_entry_comes_after_the_administrators_so_theirs_keep_their_k
     entries = cluster.inputs["accessEntries"]
     assert [entries[k]["principalArn"] for k in sorted(entries)] == [
         admin,
-        _config(fixture("prod")).cluster.ci_deploy_role_arn,
+        _config(fixture("prod")).ci.deploy_role_arn,
     ]
 
 
@@ -214,7 +212,7 @@ def test_runner_cidrs_are_added_to_the_office_ranges_not_instead_of_them(run_sta
 def test_actionlint_knows_exactly_the_stacks_runner_labels():
     config = yaml.safe_load((ROOT / ".github" / "actionlint.yaml").read_text())
 
-    labels = {_config(s).cluster.ci_runner_label for s in DEPLOYED}
+    labels = {_config(s).ci.label for s in DEPLOYED}
     assert set(config["self-hosted-runner"]["labels"]) == labels
 
 

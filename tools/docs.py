@@ -149,17 +149,28 @@ def _registered_outputs(init: ast.FunctionDef) -> list[str]:
     return []
 
 
-def _type_token(init: ast.FunctionDef) -> str:
+def _type_token(init: ast.FunctionDef, module: ast.Module, where: str) -> str:
+    """The type token passed to `super().__init__`: a literal, or a module-level constant."""
+    constants = {
+        target.id: node.value.value
+        for node in module.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     for node in ast.walk(init):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "__init__"
             and node.args
-            and isinstance(node.args[0], ast.Constant)
         ):
-            return str(node.args[0].value)
-    return ""
+            first = node.args[0]
+            if isinstance(first, ast.Constant):
+                return str(first.value)
+            if isinstance(first, ast.Name) and first.id in constants:
+                return str(constants[first.id])
+    raise ValueError(f"{where}: the component's type token is neither a literal nor a constant")
 
 
 def _args_class(init: ast.FunctionDef) -> str:
@@ -197,7 +208,7 @@ def components() -> list[Component]:
                 Component(
                     name=node.name,
                     module=str(path.relative_to(ROOT)),
-                    type_token=_type_token(init),
+                    type_token=_type_token(init, tree, f"{path.name} {node.name}"),
                     doc=ast.get_docstring(node) or "",
                     args=args,
                     inputs=_dataclass_fields(dataclasses[args]) if args in dataclasses else (),

@@ -3,37 +3,37 @@ is its owner's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 from eksplatform.cluster import CoreDns, CoreDnsArgs
 
-from stacks.config.model import ClusterSettings
+from stacks.config.model import StackBase
 from stacks.config.reader import ConfigReader
 from stacks.platform import Platform
 
 NAME = "coredns"
 
-
-@dataclass(frozen=True)
-class Settings:
-    enabled: bool
-    """Only on a cluster this stack creates."""
-    kubernetes_version: str
+Settings = CoreDnsArgs | None
+"""The component's Args; None on an existing cluster."""
 
 
-def parse(r: ConfigReader, cluster: ClusterSettings) -> Settings:
-    return Settings(enabled=not cluster.existing, kubernetes_version=cluster.kubernetes_version)
+def parse(r: ConfigReader, base: StackBase) -> Settings:
+    if base.existing_cluster:
+        return None
+    return r.build(
+        CoreDnsArgs,
+        cluster_name=base.cluster_name,
+        kubernetes_version=base.kubernetes_version,
+        tags=base.tags,
+    )
 
 
 def deploy(platform: Platform, settings: Settings) -> None:
-    if not settings.enabled:
+    if settings is None:
         return
     CoreDns(
         NAME,
-        CoreDnsArgs(
-            cluster_name=platform.cluster.cluster_name,
-            kubernetes_version=settings.kubernetes_version,
-            tags=platform.config.tags,
-            wait_for=list(platform.nodes),
+        dataclasses.replace(
+            settings, cluster_name=platform.cluster.cluster_name, wait_for=list(platform.nodes)
         ),
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from eksplatform.pod_identity import PodIdentityAgent, PodIdentityAgentArgs
 
-from stacks.config.model import ClusterSettings
+from stacks.config.model import StackBase
 from stacks.config.reader import ConfigReader
 from stacks.platform import Platform
 
@@ -18,26 +18,26 @@ NAME = "pod-identity-agent"
 @dataclass(frozen=True)
 class Settings:
     already_running: bool
-    """The existing cluster already runs the agent: nothing to deploy."""
-    kubernetes_version: str
+    """existingClusterRunsPodIdentityAgent: nothing to deploy. The agent's Args are built at
+    deploy, and only when a workload uses Pod Identity: whether one does is known once the apps
+    and examples are parsed, and a version without the agent's pin must not fail an IRSA-only
+    stack."""
 
 
-def parse(r: ConfigReader, cluster: ClusterSettings) -> Settings:
-    return Settings(
-        already_running=cluster.runs_pod_identity_agent,
-        kubernetes_version=cluster.kubernetes_version,
-    )
+def parse(r: ConfigReader, base: StackBase) -> Settings:
+    return Settings(already_running=r.boolean("existingClusterRunsPodIdentityAgent"))
 
 
 def deploy(platform: Platform, settings: Settings) -> None:
-    if settings.already_running or not platform.config.uses_pod_identity:
+    config = platform.config
+    if settings.already_running or not config.uses_pod_identity:
         return
     platform.pod_identity_agent = PodIdentityAgent(
         NAME,
         PodIdentityAgentArgs(
             cluster_name=platform.cluster.cluster_name,
-            kubernetes_version=settings.kubernetes_version,
-            tags=platform.config.tags,
+            kubernetes_version=config.kubernetes_version,
+            tags=config.tags,
             wait_for=list(platform.nodes),
         ),
     )

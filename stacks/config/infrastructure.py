@@ -1,21 +1,23 @@
-"""Settings of what every stack has: region, network, cluster, nodes (the CSI driver's are
-the secrets_store add-on's, stacks/addons)."""
+"""What every stack has, parsed straight into the components' Args: the cluster (created, or
+an existing one), its network and nodes, and how CI reaches it (the CSI driver's Args are the
+secrets_store add-on's, stacks/addons)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import NamedTuple
 
+from eksplatform.cluster import ClusterArgs
+from eksplatform.existing_cluster import ExistingClusterArgs
 from eksplatform.modes import CapacityType, NatGatewayMode, OidcProviderMode
+from eksplatform.network import NetworkArgs
+from eksplatform.nodegroup import NodeGroupArgs, NodeTaint
 from eksplatform.validation import check_one_architecture
-from eksplatform.versions import EKS_STANDARD_SUPPORT
+from eksplatform.versions import EKS_ADDON_VERSIONS, EKS_STANDARD_SUPPORT
 
-from stacks.config import rules
-from stacks.config.model import (
-    ClusterSettings,
-    NetworkSettings,
-    NodeGroupSettings,
-    Taint,
-)
+from stacks.config import rules, schema
+from stacks.config.model import CiRunner, ClusterConfig
 from stacks.config.reader import ConfigReader
 from stacks.protection import Protection, protection_for
 
@@ -29,41 +31,45 @@ def parse_region(r: ConfigReader, raw_region: str | None) -> str:
     return region
 
 
-def parse_network(r: ConfigReader) -> NetworkSettings:
-    network = NetworkSettings(
-        vpc_cidr=r.string("vpcCidr", check=rules.vpc_cidr),
-        availability_zone_count=r.integer("availabilityZoneCount", minimum=2, maximum=3),
-        nat_gateway_mode=r.choice("natGatewayMode", NatGatewayMode),
-        existing_vpc_id=r.string(
-            "existingVpcId", check=rules.matches(rules.VPC_ID, "must be a VPC id like vpc-0abc1234")
-        ),
-        existing_public_subnet_ids=r.string_list(
-            "existingPublicSubnetIds",
-            check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
-        ),
-        existing_private_subnet_ids=r.string_list(
-            "existingPrivateSubnetIds",
-            check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
-        ),
+def parse_network(r: ConfigReader, cluster_name: str, tags: Mapping[str, str]) -> NetworkArgs:
+    existing_vpc_id = r.string(
+        "existingVpcId", check=rules.matches(rules.VPC_ID, "must be a VPC id like vpc-0abc1234")
     )
-    if network.existing_vpc_id and len(network.existing_private_subnet_ids) < 2:
+    public_subnets = r.string_list(
+        "existingPublicSubnetIds",
+        check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
+    )
+    private_subnets = r.string_list(
+        "existingPrivateSubnetIds",
+        check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
+    )
+    if existing_vpc_id and len(private_subnets) < 2:
         r.fail(
             "existingPrivateSubnetIds",
-            list(network.existing_private_subnet_ids),
+            list(private_subnets),
             "needs at least two private subnets in different AZs when existingVpcId is set",
         )
-    if not network.existing_vpc_id and (
-        network.existing_public_subnet_ids or network.existing_private_subnet_ids
-    ):
+    if not existing_vpc_id and (public_subnets or private_subnets):
         r.fail(
             "existingVpcId",
             "",
             "must be set when existingPublicSubnetIds or existingPrivateSubnetIds are given",
         )
-    return network
+    return r.build(
+        NetworkArgs,
+        cluster_name=cluster_name,
+        vpc_cidr=r.string("vpcCidr", check=rules.vpc_cidr),
+        availability_zone_count=r.integer("availabilityZoneCount", minimum=2, maximum=3),
+        single_nat_gateway=r.choice("natGatewayMode", NatGatewayMode) == NatGatewayMode.SINGLE,
+        existing_vpc_id=existing_vpc_id if len(private_subnets) >= 2 else "",
+        existing_public_subnet_ids=public_subnets,
+        existing_private_subnet_ids=private_subnets,
+        tags=tags,
+    )
 
 
 def _kubernetes_version(r: ConfigReader, today: date) -> str:
+    """The version, or Pulumi.yaml's when refused (so the Args built from it hold)."""
     version = r.string("kubernetesVersion")
     supported = [v for v, end in EKS_STANDARD_SUPPORT.items() if end is None or end > today]
     if version not in EKS_STANDARD_SUPPORT:
@@ -78,7 +84,19 @@ def _kubernetes_version(r: ConfigReader, today: date) -> str:
             version,
             f"left EKS standard support on {end.isoformat()}; choose {', '.join(supported)}",
         )
-    return version
+        return version  # still a valid version for the Args: the stack fails on the problem
+    elif version not in EKS_ADDON_VERSIONS:
+        # Every EKS add-on the stack installs is pinned per version (components/versions.py):
+        # EKS's default build would change under a running stack.
+        r.fail(
+            "kubernetesVersion",
+            version,
+            "has no pinned EKS add-on builds in components/versions.py EKS_ADDON_VERSIONS "
+            f"({', '.join(sorted(EKS_ADDON_VERSIONS))}); add its row with evidence first",
+        )
+    else:
+        return version
+    return str(schema.default("kubernetesVersion"))
 
 
 def _admins(r: ConfigReader) -> tuple[str, ...]:
@@ -91,7 +109,7 @@ def _admins(r: ConfigReader) -> tuple[str, ...]:
     return tuple(dict.fromkeys(arns))
 
 
-def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...], str, str]:
+def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> CiRunner:
     cidrs = r.string_list("ciRunnerCidrs", check=rules.ci_runner_cidr)
     label = r.string(
         "ciRunnerLabel",
@@ -133,21 +151,23 @@ def _ci_runner(r: ConfigReader, admins: tuple[str, ...]) -> tuple[tuple[str, ...
             "is also in adminPrincipalArns; EKS refuses a second access entry for one "
             "principal: list it only here",
         )
-    return cidrs, label, role
+    return CiRunner(label=label, cidrs=cidrs, deploy_role_arn=role)
 
 
-def _check_endpoint_cidr_count(r: ConfigReader, cluster: ClusterSettings) -> None:
-    """EKS takes at most 40 public endpoint CIDRs (publicAccessCidrs and ciRunnerCidrs merged):
-    the quota `rules.EKS_PUBLIC_ACCESS_CIDRS_MAX`, not adjustable."""
-    merged = cluster.endpoint_public_access_cidrs
+def _endpoint_cidrs(r: ConfigReader, ci: CiRunner) -> tuple[str, ...]:
+    """publicAccessCidrs then ciRunnerCidrs, without duplicates. EKS takes at most 40 (the
+    quota `rules.EKS_PUBLIC_ACCESS_CIDRS_MAX`, not adjustable)."""
+    public = r.string_list("publicAccessCidrs", check=rules.public_access_cidr)
+    merged = tuple(dict.fromkeys((*public, *ci.cidrs)))
     if len(merged) > rules.EKS_PUBLIC_ACCESS_CIDRS_MAX:
         r.fail(
             "publicAccessCidrs",
-            list(cluster.public_access_cidrs),
-            f"with ciRunnerCidrs ({len(cluster.ci_runner_cidrs)}) makes {len(merged)} distinct "
+            list(public),
+            f"with ciRunnerCidrs ({len(ci.cidrs)}) makes {len(merged)} distinct "
             f"public endpoint CIDRs; EKS allows at most {rules.EKS_PUBLIC_ACCESS_CIDRS_MAX} per "
             "cluster (quota not adjustable): merge ranges into wider blocks",
         )
+    return merged
 
 
 CREATED_CLUSTER_ONLY = (
@@ -223,42 +243,76 @@ def _existing_cluster(r: ConfigReader, region: str) -> str:
     return name
 
 
-def parse_cluster(r: ConfigReader, stack: str, today: date, region: str = "") -> ClusterSettings:
+class Infrastructure(NamedTuple):
+    """The cluster's, network's and nodegroup's Args, and how CI reaches the cluster."""
+
+    cluster: ClusterConfig
+    network: NetworkArgs | None
+    """None on an existing cluster, like `nodegroup`."""
+    nodegroup: NodeGroupArgs | None
+    ci: CiRunner
+
+
+def parse_infrastructure(
+    r: ConfigReader,
+    *,
+    stack: str,
+    today: date,
+    region: str,
+    protection: Protection,
+    tags: Mapping[str, str],
+) -> Infrastructure:
     admins = _admins(r)
-    ci_cidrs, ci_label, ci_role = _ci_runner(r, admins)
-    existing = _existing_cluster(r, region)
-    cluster = ClusterSettings(
-        name=existing
-        or r.string(
+    ci = _ci_runner(r, admins)
+    version = _kubernetes_version(r, today)
+    if existing := _existing_cluster(r, region):
+        cluster = r.build(
+            ExistingClusterArgs,
+            cluster_name=existing,
+            kubernetes_version=version,
+            oidc_provider=r.choice("existingClusterOidcProvider", OidcProviderMode),
+            tags=tags,
+        )
+        return Infrastructure(cluster, None, None, ci)
+    name = (
+        r.string(
             "clusterName",
             check=rules.matches(
                 rules.CLUSTER_NAME,
                 "must start with a letter and hold at most 100 letters, digits or '-'",
             ),
         )
-        or f"eks-secrets-{stack}",
-        existing=bool(existing),
-        oidc_provider=r.choice("existingClusterOidcProvider", OidcProviderMode),
-        runs_pod_identity_agent=r.boolean("existingClusterRunsPodIdentityAgent"),
-        kubernetes_version=_kubernetes_version(r, today),
-        admin_principal_arns=admins,
-        public_access_cidrs=r.string_list("publicAccessCidrs", check=rules.public_access_cidr),
-        ci_runner_cidrs=ci_cidrs,
-        ci_runner_label=ci_label,
-        ci_deploy_role_arn=ci_role,
-        enable_network_policy=r.boolean("enableNetworkPolicy"),
+        or f"eks-secrets-{stack}"
     )
-    _check_endpoint_cidr_count(r, cluster)
-    return cluster
+    public_access_cidrs = _endpoint_cidrs(r, ci)
+    network = parse_network(r, name, tags)
+    created = r.build(
+        ClusterArgs,
+        cluster_name=name,
+        kubernetes_version=version,
+        # What config knows of the VPC; the program wires in the network's outputs.
+        vpc_id=network.existing_vpc_id,
+        public_subnet_ids=network.existing_public_subnet_ids,
+        private_subnet_ids=network.existing_private_subnet_ids,
+        # CI's deploy role last, so adding it keeps the entries already there.
+        admin_principal_arns=(*admins, *filter(None, [ci.deploy_role_arn])),
+        public_access_cidrs=public_access_cidrs,
+        enable_network_policy=r.boolean("enableNetworkPolicy"),
+        enable_deletion_protection=protection.cluster_deletion_protection,
+        kms_deletion_window_days=protection.kms_deletion_window_days,
+        tags=tags,
+    )
+    nodegroup = parse_nodegroup(r, created, network)
+    return Infrastructure(created, network, nodegroup, ci)
 
 
-def taint(text: str) -> Taint:
+def taint(text: str) -> NodeTaint:
     match = rules.TAINT.fullmatch(text)
     assert match, text
-    return Taint(match.group(1), match.group(2) or "", match.group(3))
+    return NodeTaint(match.group(1), match.group(2) or "", rules.TAINT_EFFECTS[match.group(3)])
 
 
-def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
+def parse_nodegroup(r: ConfigReader, cluster: ClusterArgs, network: NetworkArgs) -> NodeGroupArgs:
     min_size = r.integer("nodeMinSize", minimum=0, maximum=450)
     desired = r.integer("nodeDesiredSize", minimum=0, maximum=450)
     max_size = r.integer("nodeMaxSize", minimum=1, maximum=450)
@@ -268,30 +322,40 @@ def parse_nodegroup(r: ConfigReader) -> NodeGroupSettings:
             desired,
             f"must satisfy nodeMinSize ({min_size}) <= nodeDesiredSize <= nodeMaxSize ({max_size})",
         )
+        min_size, desired, max_size = (
+            int(schema.default(k)) for k in ("nodeMinSize", "nodeDesiredSize", "nodeMaxSize")
+        )
     instance_types = r.string_list("nodeInstanceTypes", check=rules.instance_type)
     if not instance_types and not r.problems_for("nodeInstanceTypes"):
         r.fail("nodeInstanceTypes", [], "must list at least one instance type")
     elif problem := check_one_architecture(instance_types):
         r.fail("nodeInstanceTypes", list(instance_types), problem)
-    return NodeGroupSettings(
-        instance_types=instance_types or ("t3.medium",),
+        instance_types = ()
+    return r.build(
+        NodeGroupArgs,
+        cluster_name=cluster.cluster_name,
+        kubernetes_version=cluster.kubernetes_version,
+        # The program wires in the created network's private subnets.
+        subnet_ids=network.existing_private_subnet_ids,
+        instance_types=instance_types or tuple(schema.default("nodeInstanceTypes")),
         min_size=min_size,
         desired_size=desired,
         max_size=max_size,
         disk_size_gib=r.integer("nodeDiskSizeGib", minimum=20, maximum=16384),
-        capacity_type=r.choice("nodeCapacityType", CapacityType),
-        labels=tuple(
-            (key, value)
+        capacity_type=r.choice("nodeCapacityType", CapacityType).value,
+        labels={
+            key: value
             for key, _, value in (
                 item.partition("=")
                 for item in r.string_list("nodeLabels", check=rules.eks_node_label)
             )
-        ),
+        },
         taints=tuple(taint(t) for t in r.string_list("nodeTaints", check=rules.eks_node_taint)),
         ssh_key_name=r.string(
             "nodeSshKeyName",
             check=rules.matches(rules.SSH_KEY_NAME, "must be an EC2 key pair name"),
         ),
+        tags=cluster.tags,
     )
 
 

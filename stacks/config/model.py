@@ -1,7 +1,10 @@
-"""The stack's settings, as frozen dataclasses built once by `stacks.load`.
+"""The stack's config, built once by `stacks.load`: parsed straight into the components'
+Args where a component consumes it (cluster, network, nodegroup, each add-on), and into the
+few frozen dataclasses below for what is the stack's own (its secrets, apps, fence, CI runner).
 
-No field has a default: every value comes from the stack's config, whose defaults live in
-Pulumi.yaml alone. Components receive Args built from these, never `pulumi.Config`.
+These dataclasses declare no defaults: every value comes from the stack's config, whose
+defaults live in Pulumi.yaml (a test keeps each component default fed by config equal to
+Pulumi.yaml's). Components never read `pulumi.Config`.
 """
 
 from __future__ import annotations
@@ -10,18 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eksplatform.modes import (
-    AppWorkload,
-    CapacityType,
-    IdentityMode,
-    InstallMethod,
-    NatGatewayMode,
-    OidcProviderMode,
-    SecretType,
-)
+from eksplatform.cluster import ClusterArgs
+from eksplatform.existing_cluster import ExistingClusterArgs
+from eksplatform.modes import AppWorkload, IdentityMode, SecretType
 from eksplatform.namespace_baseline import EgressAllow, IngressAllow, Quota
+from eksplatform.network import NetworkArgs
+from eksplatform.nodegroup import NodeGroupArgs
+from eksplatform.secrets_store import SecretsStoreCsiArgs
 
-from stacks.config.rules import TAINT_EFFECTS
 from stacks.protection import Protection
 
 
@@ -31,78 +30,63 @@ def secret_access_name(unit: str) -> str:
     return f"{unit}-secrets"
 
 
-@dataclass(frozen=True)
-class Taint:
-    key: str
-    value: str
-    effect: str
-    """Kubernetes spelling: NoSchedule, NoExecute or PreferNoSchedule."""
+def stack_tags(project: str, stack: str, owner: str) -> dict[str, str]:
+    """Tags on every AWS resource, so leftovers can be found after a destroy."""
+    return {"project": project, "stack": stack, "owner": owner}
+
+
+ClusterConfig = ClusterArgs | ExistingClusterArgs
+"""The cluster as config states it: the Args of the cluster the stack creates, or of the one
+it looks up (existingClusterName)."""
+
+
+class ClusterView:
+    """The cluster's name, version and kind, read from its Args."""
+
+    cluster: ClusterConfig
 
     @property
-    def eks_effect(self) -> str:
-        """The EKS API spelling of the effect (NO_SCHEDULE ...)."""
-        return TAINT_EFFECTS[self.effect]
+    def cluster_name(self) -> str:
+        return plain(self.cluster.cluster_name)
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self.cluster.kubernetes_version
+
+    @property
+    def existing_cluster(self) -> bool:
+        """The cluster is not this stack's: no network, cluster, nodegroup or CoreDNS."""
+        return isinstance(self.cluster, ExistingClusterArgs)
 
 
 @dataclass(frozen=True)
-class NetworkSettings:
-    vpc_cidr: str
-    availability_zone_count: int
-    nat_gateway_mode: NatGatewayMode
-    existing_vpc_id: str
-    """Empty creates a VPC."""
-    existing_public_subnet_ids: tuple[str, ...]
-    existing_private_subnet_ids: tuple[str, ...]
+class StackBase(ClusterView):
+    """What is parsed before the add-ons, which read it (`parse(r, base)`)."""
+
+    stack: str
+    region: str
+    cluster: ClusterConfig
+    tags: Mapping[str, str]
+
+
+def plain(value: object) -> str:
+    """A config-fed Args field: config gives plain strings (Outputs come from resources)."""
+    assert isinstance(value, str), value
+    return value
 
 
 @dataclass(frozen=True)
-class ClusterSettings:
-    name: str
-    """The cluster's name: clusterName (or eks-secrets-<stack>), or the existing cluster's."""
-    existing: bool
-    """`name` is a cluster this stack did not create (existingClusterName): it is looked up,
-    and no network, cluster, nodegroup or CoreDNS add-on is created."""
-    oidc_provider: OidcProviderMode
-    """Existing cluster only: find its IAM OIDC provider, or create it."""
-    runs_pod_identity_agent: bool
-    """Existing cluster only: it already runs the eks-pod-identity-agent add-on."""
-    kubernetes_version: str
-    admin_principal_arns: tuple[str, ...]
-    public_access_cidrs: tuple[str, ...]
-    """Empty (with no CI runner ranges) means the API endpoint is private only."""
-    ci_runner_cidrs: tuple[str, ...]
-    """Static egress ranges of the CI runner that deploys this stack; added to the
-    endpoint's public access CIDRs so `pulumi up` reaches the Kubernetes API."""
-    ci_runner_label: str
-    """The `runs-on` label of that runner in the workflows (tests compare the two)."""
-    ci_deploy_role_arn: str
+class CiRunner:
+    """How CI reaches a stack it deploys: read by the CI tooling and its tests, and merged into
+    the cluster's Args (endpoint CIDRs, access entry) by the config layer."""
+
+    label: str
+    """The `runs-on` label of the runner in the workflows (tests compare the two)."""
+    cidrs: tuple[str, ...]
+    """Static egress ranges of that runner; added to the endpoint's public access CIDRs so
+    `pulumi up` reaches the Kubernetes API."""
+    deploy_role_arn: str
     """The role CI's deploy jobs assume; empty when CI does not deploy the stack."""
-    enable_network_policy: bool
-
-    @property
-    def cluster_admins(self) -> tuple[str, ...]:
-        """Who gets a cluster-admin access entry: adminPrincipalArns, then CI's deploy role
-        (last, so adding it keeps the entries already there)."""
-        return (*self.admin_principal_arns, *filter(None, [self.ci_deploy_role_arn]))
-
-    @property
-    def endpoint_public_access_cidrs(self) -> tuple[str, ...]:
-        """publicAccessCidrs then ciRunnerCidrs, without duplicates."""
-        return tuple(dict.fromkeys((*self.public_access_cidrs, *self.ci_runner_cidrs)))
-
-
-@dataclass(frozen=True)
-class NodeGroupSettings:
-    instance_types: tuple[str, ...]
-    min_size: int
-    desired_size: int
-    max_size: int
-    disk_size_gib: int
-    capacity_type: CapacityType
-    labels: tuple[tuple[str, str], ...]
-    taints: tuple[Taint, ...]
-    ssh_key_name: str
-    """Empty means no SSH."""
 
 
 @dataclass(frozen=True)
@@ -211,15 +195,6 @@ class SecretFence:
 
 
 @dataclass(frozen=True)
-class SecretsStoreSettings:
-    enable_sync_secret: bool
-    """Installs the driver's RBAC to sync mounted secrets into Kubernetes Secrets."""
-    enable_secret_rotation: bool
-    rotation_poll_interval: str
-    install_method: InstallMethod
-
-
-@dataclass(frozen=True)
 class SecretRead:
     """Which secrets one workload reads and how it authenticates: what the cross-checks need."""
 
@@ -284,13 +259,21 @@ class ExampleSettings(Protocol):
 
 
 @dataclass(frozen=True)
-class StackConfig:
+class StackConfig(ClusterView):
     project: str
     stack: str
     region: str
-    network: NetworkSettings
-    cluster: ClusterSettings
-    nodegroup: NodeGroupSettings
+    cluster: ClusterConfig
+    """Config parsed into the cluster's Args. A created cluster's `vpc_id` and subnet ids hold
+    what config knows (an existing VPC's ids, else empty): the program wires in the network's
+    outputs (`dataclasses.replace`), as it does for every field that is another resource's
+    output."""
+    network: NetworkArgs | None
+    """None on an existing cluster."""
+    nodegroup: NodeGroupArgs | None
+    """None on an existing cluster. `cluster_name` and `subnet_ids` are wired to the created
+    cluster and network by the program."""
+    ci: CiRunner
     secrets: tuple[SecretSpec, ...]
     secret_fence: SecretFence
     addons: Mapping[str, Any]
@@ -307,16 +290,15 @@ class StackConfig:
 
     @property
     def tags(self) -> dict[str, str]:
-        """Tags on every AWS resource, so leftovers can be found after a destroy."""
-        return {"project": self.project, "stack": self.stack, "owner": self.owner}
+        return stack_tags(self.project, self.stack, self.owner)
 
     @property
-    def secrets_store(self) -> SecretsStoreSettings:
-        """The CSI driver's settings (the secrets_store add-on's), which the config layer's
+    def secrets_store(self) -> SecretsStoreCsiArgs:
+        """The CSI driver's Args (the secrets_store add-on's), which the config layer's
         cross-checks read."""
-        settings = self.addons["secrets_store"]
-        assert isinstance(settings, SecretsStoreSettings)
-        return settings
+        args = self.addons["secrets_store"]
+        assert isinstance(args, SecretsStoreCsiArgs)
+        return args
 
     def secret(self, name: str) -> SecretSpec:
         return next(s for s in self.secrets if s.name == name)

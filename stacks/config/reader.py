@@ -25,6 +25,7 @@ RawGetter = Callable[[str], "str | None"]
 Check = Callable[[str], "str | None"]
 """Returns what is allowed when a value is bad, else None."""
 E = TypeVar("E", bound=StrEnum)
+A = TypeVar("A")
 
 
 class ConfigError(ValueError):
@@ -74,6 +75,18 @@ class ConfigReader:
         if problem:
             self.fail(key, value, problem)
         return not problem
+
+    def build(self, cls: Callable[..., A], **fields: Any) -> A:
+        """A component's Args from values this reader returned. A value it refused was replaced
+        by its Pulumi.yaml default, so the Args' own checks hold; should they still refuse, a
+        rule is missing here: the stack stops with every problem so far and the Args' reason,
+        never with a traceback."""
+        try:
+            return cls(**fields)
+        except (TypeError, ValueError) as exc:
+            name = getattr(cls, "__name__", repr(cls))
+            self.problems.append(f"{name} refused the config: {exc}")
+            raise ConfigError(self.problems) from exc
 
     def raw(self, key: str) -> str | None:
         value = self._get_raw(self.key(key))

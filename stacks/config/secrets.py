@@ -8,9 +8,10 @@ from dataclasses import replace
 
 from eksplatform.modes import SecretType
 from eksplatform.secrets import SSM_PARAMETER_NAME
+from eksplatform.secrets_store import SecretsStoreCsiArgs
 
 from stacks.config import rules
-from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec, SecretsStoreSettings
+from stacks.config.model import JmesPathEntry, SecretFence, SecretSpec
 from stacks.config.reader import ConfigReader, Fields
 
 SECRET_FIELDS = (
@@ -296,7 +297,7 @@ def _rotation_period_seconds(spec: SecretSpec) -> int | None:
 
 
 def check_rotation(
-    r: ConfigReader, secrets: tuple[SecretSpec, ...], store: SecretsStoreSettings
+    r: ConfigReader, secrets: tuple[SecretSpec, ...], store: SecretsStoreCsiArgs
 ) -> None:
     """A rotating secret is pointless to pods unless the driver re-reads it, often enough."""
     rotating = [s for s in secrets if s.rotates]

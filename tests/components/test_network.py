@@ -15,6 +15,20 @@ def test_subnet_plan_refuses_one_az():
         plan_subnets("10.0.0.0/16", 1)
 
 
+@pytest.mark.parametrize("cidr", ["10.0.0.0/15", "10.0.0.0/25", "10.0.0.0/30", "fd00::/56"])
+def test_subnet_plan_refuses_a_vpc_whose_subnets_aws_would_refuse(cidr):
+    """AWS takes /16 to /28 blocks for a VPC and for a subnet; the public subnets are 4 bits
+    smaller than the VPC."""
+    with pytest.raises(ValueError, match=r"must be an IPv4 block from /16 to /24"):
+        NetworkArgs(cluster_name="eks-x", vpc_cidr=cidr)
+
+
+def test_the_smallest_vpc_gives_subnets_aws_accepts():
+    public, private = plan_subnets("10.0.0.0/24", 2)
+    assert public == ["10.0.0.192/28", "10.0.0.208/28"]
+    assert private == ["10.0.0.0/26", "10.0.0.64/26"]
+
+
 def test_subnets_are_tagged_for_public_and_internal_load_balancers(build):
     rec = build(lambda: Network("net", NetworkArgs(cluster_name="eks-x")))
     subnets = {s.name: s.inputs for s in rec.of_type("aws:ec2/subnet:Subnet")}

@@ -46,8 +46,8 @@ def added_addon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                 cluster_name: str
 
 
-            def parse(r, cluster):
-                return Settings(cluster.name)
+            def parse(r, base):
+                return Settings(base.cluster_name)
 
 
             def deploy(platform, settings):
@@ -69,7 +69,7 @@ def added_addon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.mark.usefixtures("added_addon")
 def test_an_added_addon_module_is_parsed_and_deployed_by_its_name():
     cfg = load_config()
-    assert cfg.addons[ADDED].cluster_name == cfg.cluster.name
+    assert cfg.addons[ADDED].cluster_name == cfg.cluster_name
     recorder = run_program("dev", config_of(fixture("dev"), secret_config_for(fixture("dev"))))
     added = [r for r in recorder.resources if r.type == "test:addon:Added"]
-    assert [r.name for r in added] == [f"added-{cfg.cluster.name}"]
+    assert [r.name for r in added] == [f"added-{cfg.cluster_name}"]

@@ -230,9 +230,9 @@ def test_check_prints_every_problem_one_line_each_and_fails(tmp_path):
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
+        f"{NS}:owner = 'team|a': must be a valid AWS tag value",
         f"{NS}:apps = '<yaml>': must be a YAML list of mappings: line 4, column 3 of the "
         'block, Pulumi.qa.yaml line 17: mapping key "name" already defined at line 1',
-        f"{NS}:owner = 'team|a': must be a valid AWS tag value",
     ]
 
 

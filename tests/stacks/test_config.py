@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from eksplatform.modes import IdentityMode, InstallMethod, NatGatewayMode, SecretType
+from eksplatform.modes import IdentityMode, InstallMethod, SecretType
 
 import stacks.config.infrastructure
 from stacks.config import model, schema
@@ -31,9 +31,10 @@ from tests.stacks.configs import (
 def test_dev_stack_file_parses_with_its_documented_choices():
     cfg = load_config()
     assert cfg.region == "ap-southeast-1"
-    assert cfg.cluster.name == "eks-secrets-dev"
-    assert cfg.cluster.kubernetes_version == "1.35"
-    assert cfg.network.nat_gateway_mode is NatGatewayMode.SINGLE
+    assert cfg.cluster_name == "eks-secrets-dev"
+    assert cfg.kubernetes_version == "1.35"
+    assert cfg.network is not None and cfg.nodegroup is not None
+    assert cfg.network.single_nat_gateway is True
     assert cfg.nodegroup.capacity_type == "SPOT"
     assert cfg.nodegroup.disk_size_gib == 20
     assert cfg.secrets[0].name == "demo-app-credentials"
@@ -47,13 +48,13 @@ def test_dev_stack_file_parses_with_its_documented_choices():
 
 
 def test_config_settings_have_no_defaults_of_their_own():
-    """A default lives in Pulumi.yaml alone: the settings dataclasses declare none."""
+    """A default lives in Pulumi.yaml alone: the stack's own dataclasses declare none (the
+    components' Args keep theirs for reuse; test_layers keeps those equal to Pulumi.yaml's)."""
     for cls in (
-        model.NetworkSettings,
-        model.ClusterSettings,
-        model.NodeGroupSettings,
+        model.StackBase,
+        model.CiRunner,
         model.SecretSpec,
-        model.SecretsStoreSettings,
+        model.SecretFence,
         model.AppSettings,
         model.StackConfig,
     ):
@@ -75,6 +76,7 @@ def test_an_empty_stack_gets_exactly_the_pulumi_yaml_defaults():
         key("secretNamesOutsidePrefix"): '["demo-app-credentials"]',
     }
     cfg = load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+    assert cfg.network is not None and cfg.nodegroup is not None
     assert cfg.network.vpc_cidr == schema.default("vpcCidr")
     assert cfg.nodegroup.instance_types == tuple(schema.default("nodeInstanceTypes"))
     assert cfg.secrets_store.rotation_poll_interval == schema.default("rotationPollInterval")
@@ -118,7 +120,7 @@ def test_all_problems_are_reported_together():
 def test_version_past_standard_support_is_refused_after_its_end_date():
     found = problems({key("kubernetesVersion"): "1.34"}, today=date(2026, 12, 3))
     has(found, "left EKS standard support on 2026-12-02")
-    assert load_config({key("kubernetesVersion"): "1.34"}).cluster.kubernetes_version == "1.34"
+    assert load_config({key("kubernetesVersion"): "1.34"}).kubernetes_version == "1.34"
 
 
 def test_missing_secret_value_fails_without_revealing_values():
@@ -195,6 +197,8 @@ def test_every_feature_together_parses_into_typed_specs():
 
 def test_pod_identity_below_its_minimum_version_is_refused(monkeypatch):
     monkeypatch.setitem(stacks.config.infrastructure.EKS_STANDARD_SUPPORT, "1.23", None)
+    pins = stacks.config.infrastructure.EKS_ADDON_VERSIONS
+    monkeypatch.setitem(pins, "1.23", pins["1.35"])
     found = problems({key("kubernetesVersion"): "1.23"})
     assert (
         f"{NS}:kubernetesVersion = '1.23': is too old for EKS Pod Identity, which needs "
@@ -202,7 +206,19 @@ def test_pod_identity_below_its_minimum_version_is_refused(monkeypatch):
     ) in found
     irsa_only = [a for a in stack_apps() if a.get("identity", "irsa") == "irsa"]
     cfg = load_config({key("kubernetesVersion"): "1.23"}, apps=irsa_only)
-    assert cfg.cluster.kubernetes_version == "1.23"  # IRSA alone is fine on 1.23
+    assert cfg.kubernetes_version == "1.23"  # IRSA alone is fine on 1.23
+
+
+def test_a_version_without_pinned_addon_builds_is_refused_in_config(monkeypatch):
+    """EKS would install its default build of each add-on, which changes under a running
+    stack: a version in standard support but without a row of pins is refused by key."""
+    monkeypatch.setitem(stacks.config.infrastructure.EKS_STANDARD_SUPPORT, "1.37", None)
+    found = problems({key("kubernetesVersion"): "1.37"})
+    assert found == [
+        f"{NS}:kubernetesVersion = '1.37': has no pinned EKS add-on builds in "
+        "components/versions.py EKS_ADDON_VERSIONS (1.34, 1.35, 1.36); add its row with "
+        "evidence first"
+    ]
 
 
 def test_failover_is_accepted_when_every_read_secret_is_replicated_there():
@@ -243,3 +259,17 @@ def test_node_taints_reach_the_nodegroup_and_the_driver_tolerates_them_all(run_s
     ]
     driver = rec.named("secrets-store-driver").inputs["values"]
     assert driver["linux"]["tolerations"] == [{"operator": "Exists"}]
+
+
+def test_args_that_refuse_a_value_config_let_through_stop_the_stack_with_a_problem(monkeypatch):
+    """A rule missing in the config layer (here: vpcCidr's, switched off) still ends in one
+    ConfigError naming the Args and its reason, with the problems found so far: no traceback
+    from inside a component."""
+    monkeypatch.setattr(stacks.config.infrastructure.rules, "vpc_cidr", lambda value: None)
+    found = problems({key("vpcCidr"): "10.0.0.0/26", key("owner"): "team|a"})
+    assert found == [
+        f"{NS}:owner = 'team|a': must be a valid AWS tag value",
+        "NetworkArgs refused the config: vpc_cidr '10.0.0.0/26' must be an IPv4 block from /16 "
+        "to /24 (AWS allows /16-/28 per VPC and subnet; the public subnets are 4 bits smaller "
+        "than the VPC)",
+    ]

@@ -116,24 +116,9 @@ def _yaml(name: str, convert: Callable[[Any], Any] = lambda v: v) -> Any:
 
 
 AGREEMENT = [
-    (NetworkArgs, "vpc_cidr", _yaml("vpcCidr")),
-    (NetworkArgs, "availability_zone_count", _yaml("availabilityZoneCount")),
-    (NetworkArgs, "single_nat_gateway", _yaml("natGatewayMode", lambda v: v == "single")),
-    (ClusterArgs, "enable_network_policy", _yaml("enableNetworkPolicy")),
-    (ClusterArgs, "enable_deletion_protection", _yaml("enableClusterDeletionProtection")),
-    (ClusterArgs, "public_access_cidrs", _yaml("publicAccessCidrs", tuple)),
-    (ClusterArgs, "admin_principal_arns", _yaml("adminPrincipalArns", tuple)),
-    (NodeGroupArgs, "instance_types", _yaml("nodeInstanceTypes", tuple)),
-    (NodeGroupArgs, "min_size", _yaml("nodeMinSize")),
-    (NodeGroupArgs, "desired_size", _yaml("nodeDesiredSize")),
-    (NodeGroupArgs, "max_size", _yaml("nodeMaxSize")),
-    (NodeGroupArgs, "disk_size_gib", _yaml("nodeDiskSizeGib")),
-    (NodeGroupArgs, "capacity_type", _yaml("nodeCapacityType")),
-    (NodeGroupArgs, "ssh_key_name", _yaml("nodeSshKeyName")),
-    (SecretsStoreCsiArgs, "enable_sync_secret", _yaml("enableSyncSecret")),
-    (SecretsStoreCsiArgs, "enable_secret_rotation", _yaml("enableSecretRotation")),
-    (SecretsStoreCsiArgs, "rotation_poll_interval", _yaml("rotationPollInterval")),
-    (SecretsStoreCsiArgs, "install_method", _yaml("secretsStoreInstallMethod")),
+    # The examples' keys reach their workloads' Args through the examples' settings; the
+    # Args config builds itself (cluster, network, nodegroup, add-ons) are compared field by
+    # field below, on an all-default stack.
     (PrometheusArgs, "namespace", _yaml("monitoringNamespace")),
     (SidecarExampleArgs, "service_type", _yaml("sidecarServiceType")),
     (SidecarExampleArgs, "load_balancer_scheme", _yaml("sidecarLoadBalancerScheme")),
@@ -165,3 +150,67 @@ def test_component_defaults_agree_with_pulumi_yaml(cls, field, expected):
     if isinstance(value, (list, tuple)):
         value = tuple(value)
     assert value == expected
+
+
+def _all_default_config():
+    """A stack that sets nothing but what has no default (region, secret values, the default
+    secret kept outside the default prefix)."""
+    import json
+    from datetime import date
+
+    from stacks.load import load
+
+    raw = {
+        "aws:region": "eu-west-1",
+        f"{schema.PROJECT}:secretValues": json.dumps({"demo-app-credentials": {"u": "p"}}),
+        f"{schema.PROJECT}:secretNamesOutsidePrefix": '["demo-app-credentials"]',
+    }
+    return load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+
+
+DERIVED = {
+    "cluster_name": "the cluster's name: clusterName or eks-secrets-<stack>",
+    "kubernetes_version": "a required field",
+    "tags": "project, stack and owner",
+    "aws_region": "aws:region",
+    "kms_deletion_window_days": "from the stack's protection (7, or 30 when protected)",
+}
+"""Args fields an all-default stack sets from something other than the key's own default."""
+
+
+def test_every_args_field_config_sets_has_the_args_default_on_an_all_default_stack():
+    """Config parses straight into the components' Args. On a stack that sets nothing, each
+    field config set must hold the Args' own default: a Pulumi.yaml default that drifts from
+    the Args' (or the reverse) fails here, for keys added later too."""
+    cfg = _all_default_config()
+    built = [cfg.cluster, cfg.network, cfg.nodegroup, cfg.secrets_store]
+    built.extend(a for a in cfg.addons.values() if dataclasses.is_dataclass(a))
+    compared, drifted = 0, []
+    for args in built:
+        assert args is not None and dataclasses.is_dataclass(args)
+        for f in dataclasses.fields(args):
+            if f.name in DERIVED:
+                continue
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                continue  # wired by the program (vpc, subnets) or required
+            default = _default(type(args), f.name)
+            value = getattr(args, f.name)
+            if isinstance(value, (list, tuple)):
+                value, default = tuple(value), tuple(default)
+            compared += 1
+            if value != default:
+                drifted.append((type(args).__name__, f.name, value, default))
+    assert drifted == []
+    assert compared >= 30  # every Args the config builds was compared
+
+
+def test_the_args_config_builds_are_the_component_args_the_program_passes():
+    """No settings class between a key and its component: the config holds the Args."""
+    from eksplatform.cluster import CoreDnsArgs
+
+    cfg = _all_default_config()
+    assert type(cfg.cluster) is ClusterArgs
+    assert type(cfg.network) is NetworkArgs
+    assert type(cfg.nodegroup) is NodeGroupArgs
+    assert type(cfg.secrets_store) is SecretsStoreCsiArgs
+    assert type(cfg.addons["coredns"]) is CoreDnsArgs
