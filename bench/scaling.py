@@ -1,5 +1,6 @@
 """How the program scales with the applications on it: the dev stack with N entries in
-`apps`, for N = 1, 10, 100, 250, printing the program's time and resource count, what the
+`apps`, for N = 1, 10, 100, 250, printing the config layer's time (every rule, no resource),
+the program's time and resource count, what the
 apps alone add over a stack with none, the time of `ci/iam/render.py` (which runs the
 program once more, then fills the templates), and the size of each CI policy against IAM's
 6,144-character managed-policy limit.
@@ -40,10 +41,14 @@ def measure_once(count: int) -> dict[str, Any]:
     """One timed program run and one timed render of the CI policies, after an untimed run,
     so imports are not counted."""
     from ci.iam import render as iam_render
+    from stacks.load import load
     from tools.pulumi_mocks import ACCOUNT, run_program
 
     run_program("dev", config_with_apps(1))
     config = config_with_apps(count)
+    start = time.perf_counter()
+    load(config.get, stack="dev", keys=list(config))
+    config_seconds = time.perf_counter() - start
     start = time.perf_counter()
     recorder = run_program("dev", config)
     seconds = time.perf_counter() - start
@@ -59,6 +64,7 @@ def measure_once(count: int) -> dict[str, Any]:
     render_seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "config_seconds": config_seconds,
         "render_seconds": render_seconds,
         "resources": len(recorder.resources),
         "secrets": len(recorder.of_type("aws:secretsmanager/secret:Secret"))
@@ -87,6 +93,7 @@ def sample(count: int, runs: int) -> dict[str, Any]:
     return {
         **found[0],
         "seconds": statistics.median(s["seconds"] for s in found),
+        "config_seconds": statistics.median(s["config_seconds"] for s in found),
         "render_seconds": statistics.median(s["render_seconds"] for s in found),
     }
 
@@ -105,7 +112,8 @@ def main() -> None:
     print(f"medians of {args.runs} run(s); policy sizes in characters, whitespace excluded,")
     print("whole document then its managed policies (IAM's limit: 6144 each)")
     print(
-        f"{'apps':>4} {'secrets':>7} {'resources':>9} {'program s':>9} {'ms/app res':>10}"
+        f"{'apps':>4} {'secrets':>7} {'resources':>9} {'config s':>8} {'program s':>9}"
+        f" {'ms/app res':>10}"
         f" {'render s':>8}  {'deploy policy':<22} {'preview policy':<16}"
     )
     for count in args.apps:
@@ -116,7 +124,8 @@ def main() -> None:
             found["policies"][n] for n in ("deploy-policy.json", "preview-policy.json")
         )
         print(
-            f"{count:>4} {found['secrets']:>7} {found['resources']:>9} {found['seconds']:>9.2f}"
+            f"{count:>4} {found['secrets']:>7} {found['resources']:>9}"
+            f" {found['config_seconds']:>8.2f} {found['seconds']:>9.2f}"
             f" {per:>10.1f} {found['render_seconds']:>8.2f}"
             f"  {deploy[0]} = {' + '.join(map(str, deploy[1:])):<14}"
             f" {preview[0]} = {' + '.join(map(str, preview[1:]))}"

@@ -110,6 +110,9 @@ class Platform:
     pod_identity_agent: PodIdentityAgent | None = None
     """Set by the pod_identity_agent add-on when a workload of the stack uses Pod Identity and
     the cluster does not already run the agent."""
+    pod_identity_agent_preinstalled: bool = False
+    """Set by the pod_identity_agent add-on when the existing cluster already runs the agent
+    (existingClusterRunsPodIdentityAgent): nothing to wait for, and team stacks may use it."""
     abac_role: SharedPodIdentityRole | None = None
 
     @property
@@ -184,7 +187,7 @@ class Platform:
     def _pod_identity_agent(self) -> list[pulumi.Resource]:
         """What Pod Identity associations wait for: the agent the add-on deployed, or nothing
         where the existing cluster already runs it."""
-        if self.config.addons["pod_identity_agent"].already_running:
+        if self.pod_identity_agent_preinstalled:
             return []
         if self.pod_identity_agent is None:
             raise RuntimeError(
@@ -295,7 +298,9 @@ class Platform:
                 )
                 for name, s in self.secrets.items()
             },
-            pod_identity_agent=self.pod_identity_agent is not None,
+            pod_identity_agent=(
+                self.pod_identity_agent is not None or self.pod_identity_agent_preinstalled
+            ),
             pod_identity_abac_role_arn=self.abac_role.role_arn if self.abac_role else None,
             secrets_kms_key_arn=self.key_arns.get(cfg.region),
         )

@@ -20,12 +20,7 @@ Settings = CoreDnsArgs | None
 def parse(r: ConfigReader, base: StackBase) -> Settings:
     if base.existing_cluster:
         return None
-    return r.build(
-        CoreDnsArgs,
-        cluster_name=base.cluster_name,
-        kubernetes_version=base.kubernetes_version,
-        tags=base.tags,
-    )
+    return r.build(CoreDnsArgs, **base.eks_addon_fields)
 
 
 def deploy(platform: Platform, settings: Settings) -> None:

@@ -4,7 +4,7 @@ reads its secrets through Pod Identity, unless the existing cluster already runs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 from eksplatform.pod_identity import PodIdentityAgent, PodIdentityAgentArgs
 
@@ -14,30 +14,25 @@ from stacks.platform import Platform
 
 NAME = "pod-identity-agent"
 
-
-@dataclass(frozen=True)
-class Settings:
-    already_running: bool
-    """existingClusterRunsPodIdentityAgent: nothing to deploy. The agent's Args are built at
-    deploy, and only when a workload uses Pod Identity: whether one does is known once the apps
-    and examples are parsed, and a version without the agent's pin must not fail an IRSA-only
-    stack."""
+Settings = PodIdentityAgentArgs | None
+"""The component's Args; None when the existing cluster already runs the agent."""
 
 
 def parse(r: ConfigReader, base: StackBase) -> Settings:
-    return Settings(already_running=r.boolean("existingClusterRunsPodIdentityAgent"))
+    if r.boolean("existingClusterRunsPodIdentityAgent"):
+        return None
+    return r.build(PodIdentityAgentArgs, **base.eks_addon_fields)
 
 
 def deploy(platform: Platform, settings: Settings) -> None:
-    config = platform.config
-    if settings.already_running or not config.uses_pod_identity:
+    if settings is None:
+        platform.pod_identity_agent_preinstalled = True
+        return
+    if not platform.config.uses_pod_identity:
         return
     platform.pod_identity_agent = PodIdentityAgent(
         NAME,
-        PodIdentityAgentArgs(
-            cluster_name=platform.cluster.cluster_name,
-            kubernetes_version=config.kubernetes_version,
-            tags=config.tags,
-            wait_for=list(platform.nodes),
+        dataclasses.replace(
+            settings, cluster_name=platform.cluster.cluster_name, wait_for=list(platform.nodes)
         ),
     )

@@ -158,10 +158,12 @@ def _quota(f: Fields) -> Quota:
 
 
 def _secret_names(f: Fields, secrets: tuple[SecretSpec, ...]) -> tuple[str, ...]:
-    known = sorted(s.name for s in secrets)
+    known = {s.name for s in secrets}
     names = f.strings(
         "secrets",
-        check=lambda n: None if n in known else f"is not in the secrets list ({', '.join(known)})",
+        check=lambda n: (
+            None if n in known else f"is not in the secrets list ({', '.join(sorted(known))})"
+        ),
     )
     if not f.item.get("secrets"):
         f.fail("secrets", [], "must name at least one secret from the secrets list")

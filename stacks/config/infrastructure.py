@@ -43,13 +43,20 @@ def parse_network(r: ConfigReader, cluster_name: str, tags: Mapping[str, str]) -
         "existingPrivateSubnetIds",
         check=rules.matches(rules.SUBNET_ID, "must be a subnet id like subnet-0abc1234"),
     )
-    if existing_vpc_id and len(private_subnets) < 2:
+    # A refused value reads as its default from here on: check them together only when all three
+    # passed their own rules, or the message would name a value the user never wrote.
+    all_valid = not (
+        r.problems_for("existingVpcId")
+        or r.problems_for("existingPublicSubnetIds")
+        or r.problems_for("existingPrivateSubnetIds")
+    )
+    if all_valid and existing_vpc_id and len(private_subnets) < 2:
         r.fail(
             "existingPrivateSubnetIds",
             list(private_subnets),
             "needs at least two private subnets in different AZs when existingVpcId is set",
         )
-    if not existing_vpc_id and (public_subnets or private_subnets):
+    elif all_valid and not existing_vpc_id and (public_subnets or private_subnets):
         r.fail(
             "existingVpcId",
             "",
@@ -69,22 +76,25 @@ def parse_network(r: ConfigReader, cluster_name: str, tags: Mapping[str, str]) -
 
 
 def _kubernetes_version(r: ConfigReader, today: date) -> str:
-    """The version, or Pulumi.yaml's when refused (so the Args built from it hold)."""
+    """The version; when refused, a valid stand-in so the Args built from it hold (the stack
+    fails on the problem anyway): the version itself when it has a row of add-on pins (every
+    version in EKS_STANDARD_SUPPORT has a full row: a test in test_secrets_store.py), else
+    Pulumi.yaml's."""
     version = r.string("kubernetesVersion")
     supported = [v for v, end in EKS_STANDARD_SUPPORT.items() if end is None or end > today]
+    end = EKS_STANDARD_SUPPORT.get(version)
     if version not in EKS_STANDARD_SUPPORT:
         r.fail(
             "kubernetesVersion",
             version,
             f"must be an EKS version in standard support: {', '.join(supported)}",
         )
-    elif (end := EKS_STANDARD_SUPPORT[version]) is not None and end <= today:
+    elif end is not None and end <= today:
         r.fail(
             "kubernetesVersion",
             version,
             f"left EKS standard support on {end.isoformat()}; choose {', '.join(supported)}",
         )
-        return version  # still a valid version for the Args: the stack fails on the problem
     elif version not in EKS_ADDON_VERSIONS:
         # Every EKS add-on the stack installs is pinned per version (components/versions.py):
         # EKS's default build would change under a running stack.
@@ -94,7 +104,7 @@ def _kubernetes_version(r: ConfigReader, today: date) -> str:
             "has no pinned EKS add-on builds in components/versions.py EKS_ADDON_VERSIONS "
             f"({', '.join(sorted(EKS_ADDON_VERSIONS))}); add its row with evidence first",
         )
-    else:
+    if version in EKS_ADDON_VERSIONS:
         return version
     return str(schema.default("kubernetesVersion"))
 
@@ -313,18 +323,20 @@ def taint(text: str) -> NodeTaint:
 
 
 def parse_nodegroup(r: ConfigReader, cluster: ClusterArgs, network: NetworkArgs) -> NodeGroupArgs:
+    sizes = ("nodeMinSize", "nodeDesiredSize", "nodeMaxSize")
     min_size = r.integer("nodeMinSize", minimum=0, maximum=450)
     desired = r.integer("nodeDesiredSize", minimum=0, maximum=450)
     max_size = r.integer("nodeMaxSize", minimum=1, maximum=450)
-    if not min_size <= desired <= max_size:
+    if any(r.problems_for(k) for k in sizes):
+        # One was refused and reads as its default: the order is checked once all three pass.
+        min_size, desired, max_size = (int(schema.default(k)) for k in sizes)
+    elif not min_size <= desired <= max_size:
         r.fail(
             "nodeDesiredSize",
             desired,
             f"must satisfy nodeMinSize ({min_size}) <= nodeDesiredSize <= nodeMaxSize ({max_size})",
         )
-        min_size, desired, max_size = (
-            int(schema.default(k)) for k in ("nodeMinSize", "nodeDesiredSize", "nodeMaxSize")
-        )
+        min_size, desired, max_size = (int(schema.default(k)) for k in sizes)
     instance_types = r.string_list("nodeInstanceTypes", check=rules.instance_type)
     if not instance_types and not r.problems_for("nodeInstanceTypes"):
         r.fail("nodeInstanceTypes", [], "must list at least one instance type")

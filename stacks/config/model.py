@@ -68,6 +68,16 @@ class StackBase(ClusterView):
     cluster: ClusterConfig
     tags: Mapping[str, str]
 
+    @property
+    def eks_addon_fields(self) -> dict[str, Any]:
+        """What every EKS add-on's Args take from the cluster: its name (the program wires in
+        the cluster's output), its version (which picks the pinned build) and the tags."""
+        return {
+            "cluster_name": self.cluster_name,
+            "kubernetes_version": self.kubernetes_version,
+            "tags": self.tags,
+        }
+
 
 def plain(value: object) -> str:
     """A config-fed Args field: config gives plain strings (Outputs come from resources)."""

@@ -109,9 +109,13 @@ class ConfigReader:
         return as_config_string(schema.default(key))
 
     def string(self, key: str, *, check: Check | None = None) -> str:
-        """A string; with `check`, a bad value is reported and the default returned."""
+        """A string; with `check`, a bad value is reported and the default returned. An empty
+        value is checked too, unless Pulumi.yaml's default is empty (then empty means "none",
+        e.g. existingVpcId): `pulumi config set vpcCidr ""` must not pass unchecked."""
         value = self.raw(key) or ""
-        if check is not None and value and not self.check(key, value, check):
+        if check is None or (not value and schema.default(key) in ("", None)):
+            return value
+        if not self.check(key, value, check):
             return self._default(key)
         return value
 

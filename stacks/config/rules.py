@@ -337,13 +337,20 @@ def ssm_parameter_name(value: str, region: str, *, created: bool = True) -> str 
     return None
 
 
+@functools.cache
+def partition_of(region: str) -> str:
+    """The region's partition from botocore's endpoints model (`aws` for an unknown region,
+    which is reported under aws:region). Cached: each new session reads the model from disk,
+    about 40 ms, once per SSM parameter of a stack before."""
+    try:
+        return botocore.session.get_session().get_partition_for_region(region)
+    except botocore.exceptions.UnknownRegionError:
+        return "aws"
+
+
 def ssm_parameter_arn_length(name: str, region: str) -> int:
     """Length of the parameter's ARN; the account ID is always 12 digits."""
-    try:
-        partition = botocore.session.get_session().get_partition_for_region(region)
-    except botocore.exceptions.UnknownRegionError:  # reported under aws:region
-        partition = "aws"
-    prefix = f"arn:{partition}:ssm:{region}:{'0' * ACCOUNT_ID_LENGTH}:parameter/"
+    prefix = f"arn:{partition_of(region)}:ssm:{region}:{'0' * ACCOUNT_ID_LENGTH}:parameter/"
     return len(prefix) + len(name.removeprefix("/"))
 
 

@@ -211,15 +211,17 @@ def _secret(r: ConfigReader, index: int, item: dict, region: str) -> SecretSpec 
 
 def parse_secrets(r: ConfigReader, region: str) -> tuple[SecretSpec, ...]:
     specs: list[SecretSpec] = []
+    seen: set[str] = set()
     for index, item in enumerate(r.yaml_list("secrets")):
         spec = _secret(r, index, item, region)
         if spec is None:
             continue
-        if any(s.name == spec.name for s in specs):
+        if spec.name in seen:
             r.fail(
                 f"secrets[{index}].name", spec.name, "is listed twice; secret names must be unique"
             )
             continue
+        seen.add(spec.name)
         specs.append(spec)
     return tuple(specs)
 

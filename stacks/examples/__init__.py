@@ -4,6 +4,12 @@
 Each module has `Settings` (frozen; `enabled`, `namespaces()`, `reads()`), `parse(r,
 secrets) -> Settings` and `deploy(platform, settings) -> Deployed`, and builds itself as
 one App (stacks/app.py) with its workload beneath it.
+
+Unlike an add-on, whose settings are its one component's Args, an example's settings describe
+the unit: whether it runs, the namespace both its App and its workload use, and the secrets
+its App reads or creates. The workload's Args are built in `deploy` from them and from the
+App's outputs; where a key feeds a workload Args field with a default of its own,
+tests/stacks/test_layers.py keeps the two defaults equal.
 """
 
 from __future__ import annotations

@@ -73,3 +73,21 @@ def test_an_added_addon_module_is_parsed_and_deployed_by_its_name():
     recorder = run_program("dev", config_of(fixture("dev"), secret_config_for(fixture("dev"))))
     added = [r for r in recorder.resources if r.type == "test:addon:Added"]
     assert [r.name for r in added] == [f"added-{cfg.cluster_name}"]
+
+
+def test_what_config_could_only_name_is_wired_to_the_resources_that_create_it(stack_runs):
+    """Config fills the cluster's name and the existing VPC's ids into the Args as plain
+    values; the program replaces them with the created resources' outputs, so each waits for
+    what it names. A plain name would still deploy in the wrong order."""
+    rec = stack_runs.run(fixture("dev"))
+    (cluster,) = rec.of_type("eks:index:Cluster")
+    (nodegroup,) = rec.of_type("aws:eks/nodeGroup:NodeGroup")
+    addons = {a.inputs["addonName"]: a for a in rec.of_type("aws:eks/addon:Addon")}
+    subnets = rec.of_type("aws:ec2/subnet:Subnet")
+    assert subnets and all(rec.depends_on(cluster, s) for s in subnets)
+    private = [s for s in subnets if "private" in s.name]
+    assert private and all(rec.depends_on(nodegroup, s) for s in private)
+    assert rec.depends_on(nodegroup, cluster)
+    assert {"coredns", "eks-pod-identity-agent"} <= set(addons)
+    for name in ("coredns", "eks-pod-identity-agent"):
+        assert rec.depends_on(addons[name], cluster), name

@@ -73,6 +73,17 @@ CASES = [
     ),
     # --- network ----------------------------------------------------------------------
     c(f"{k('vpcCidr')} = '10.0.0.0/33': must be an IPv4 CIDR block", {"vpcCidr": "10.0.0.0/33"}),
+    # An empty value is checked like any other where Pulumi.yaml's default is not empty.
+    c(f"{k('vpcCidr')} = '': must be an IPv4 CIDR block", {"vpcCidr": ""}),
+    c(
+        f"{k('rotationPollInterval')} = '': must be a positive duration",
+        {"rotationPollInterval": ""},
+    ),
+    c(
+        f"{k('sidecarTlsHostname')} = '': must be a DNS-1123 subdomain",
+        {"sidecarTlsHostname": ""},
+    ),
+    c(f"{k('sidecarNamespace')} = '': must be a DNS-1123 label", {"sidecarNamespace": ""}),
     c(
         f"{k('vpcCidr')} = '10.0.0.0/24': prefix length must be between /16 and /20",
         {"vpcCidr": "10.0.0.0/24"},

@@ -273,3 +273,29 @@ def test_args_that_refuse_a_value_config_let_through_stop_the_stack_with_a_probl
         "to /24 (AWS allows /16-/28 per VPC and subnet; the public subnets are 4 bits smaller "
         "than the VPC)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"nodeMinSize": "5", "nodeDesiredSize": "5", "nodeMaxSize": "0"},
+            [f"{NS}:nodeMaxSize = 0: must be between 1 and 450"],
+        ),
+        (
+            {
+                "existingVpcId": "vpc-XYZ",
+                "existingPrivateSubnetIds": '["subnet-0abc1234", "subnet-0abc1235"]',
+            },
+            [f"{NS}:existingVpcId = 'vpc-XYZ': must be a VPC id like vpc-0abc1234"],
+        ),
+    ],
+    ids=["node sizes", "existing VPC"],
+)
+def test_a_refused_value_does_not_set_off_a_cross_check_about_a_value_never_written(
+    overrides, expected
+):
+    """A refused value reads as its Pulumi.yaml default afterwards; a check across keys that
+    saw the default would report `nodeMaxSize (2)` or `existingVpcId = ''`, which the user
+    never wrote."""
+    assert problems({key(k): v for k, v in overrides.items()}) == expected

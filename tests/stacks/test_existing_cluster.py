@@ -140,6 +140,8 @@ def test_a_cluster_that_already_runs_the_agent_gets_no_second_one():
     rec = run_existing({"existingClusterRunsPodIdentityAgent": "true"})
     assert rec.of_type("aws:eks/addon:Addon") == []
     assert len(rec.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")) == 1
+    # Team stacks may use Pod Identity there too: the contract says the agent runs.
+    assert rec.stack_outputs["platform"]["podIdentityAgent"] is True
 
 
 def test_install_method_none_installs_no_driver_and_workloads_still_run():

@@ -152,65 +152,102 @@ def test_component_defaults_agree_with_pulumi_yaml(cls, field, expected):
     assert value == expected
 
 
-def _all_default_config():
-    """A stack that sets nothing but what has no default (region, secret values, the default
-    secret kept outside the default prefix)."""
+def _built_on_an_all_default_stack(
+    monkeypatch: pytest.MonkeyPatch, **overrides: str
+) -> list[tuple[Any, set[str]]]:
+    """Every Args the config layer builds (`ConfigReader.build`) for a stack that sets nothing
+    but what has no default (region, secret values, the default secret kept outside the
+    default prefix), with the fields it passed."""
     import json
     from datetime import date
 
+    from stacks.config.reader import ConfigReader
     from stacks.load import load
 
+    built: list[tuple[Any, set[str]]] = []
+    real = ConfigReader.build
+
+    def recording(self: ConfigReader, cls: Any, **fields: Any) -> Any:
+        args = real(self, cls, **fields)
+        built.append((args, set(fields)))
+        return args
+
+    monkeypatch.setattr(ConfigReader, "build", recording)
     raw = {
         "aws:region": "eu-west-1",
         f"{schema.PROJECT}:secretValues": json.dumps({"demo-app-credentials": {"u": "p"}}),
         f"{schema.PROJECT}:secretNamesOutsidePrefix": '["demo-app-credentials"]',
+        **{f"{schema.PROJECT}:{k}": v for k, v in overrides.items()},
     }
-    return load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+    load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+    return built
 
 
 DERIVED = {
     "cluster_name": "the cluster's name: clusterName or eks-secrets-<stack>",
-    "kubernetes_version": "a required field",
+    "kubernetes_version": "the cluster's (kubernetesVersion, compared where it is required)",
     "tags": "project, stack and owner",
     "aws_region": "aws:region",
     "kms_deletion_window_days": "from the stack's protection (7, or 30 when protected)",
+    "vpc_id": "wired by the program to the network's output",
+    "public_subnet_ids": "wired by the program to the network's output",
+    "private_subnet_ids": "wired by the program to the network's output",
+    "subnet_ids": "wired by the program to the network's output",
 }
-"""Args fields an all-default stack sets from something other than the key's own default."""
+"""Fields config passes from something other than one key's own default."""
 
 
-def test_every_args_field_config_sets_has_the_args_default_on_an_all_default_stack():
+@pytest.mark.parametrize(
+    "overrides", [{}, {"existingClusterName": "shared-apps"}], ids=["created", "existing"]
+)
+def test_every_args_field_config_passes_holds_the_args_default_on_an_all_default_stack(
+    monkeypatch, overrides
+):
     """Config parses straight into the components' Args. On a stack that sets nothing, each
-    field config set must hold the Args' own default: a Pulumi.yaml default that drifts from
+    field config passed must hold the Args' own default: a Pulumi.yaml default that drifts from
     the Args' (or the reverse) fails here, for keys added later too."""
-    cfg = _all_default_config()
-    built = [cfg.cluster, cfg.network, cfg.nodegroup, cfg.secrets_store]
-    built.extend(a for a in cfg.addons.values() if dataclasses.is_dataclass(a))
-    compared, drifted = 0, []
-    for args in built:
-        assert args is not None and dataclasses.is_dataclass(args)
+    built = _built_on_an_all_default_stack(monkeypatch, **overrides)
+    compared: list[str] = []
+    drifted = []
+    for args, passed in built:
         for f in dataclasses.fields(args):
-            if f.name in DERIVED:
+            has_default = (
+                f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            )
+            if f.name not in passed or f.name in DERIVED or not has_default:
                 continue
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                continue  # wired by the program (vpc, subnets) or required
-            default = _default(type(args), f.name)
-            value = getattr(args, f.name)
+            default, value = _default(type(args), f.name), getattr(args, f.name)
             if isinstance(value, (list, tuple)):
                 value, default = tuple(value), tuple(default)
-            compared += 1
+            compared.append(f"{type(args).__name__}.{f.name}")
             if value != default:
                 drifted.append((type(args).__name__, f.name, value, default))
     assert drifted == []
-    assert compared >= 30  # every Args the config builds was compared
+    expected = {
+        "created": {
+            "ClusterArgs.enable_network_policy",
+            "ClusterArgs.public_access_cidrs",
+            "NetworkArgs.vpc_cidr",
+            "NodeGroupArgs.disk_size_gib",
+            "SecretsStoreCsiArgs.rotation_poll_interval",
+        },
+        "existing": {"ExistingClusterArgs.oidc_provider", "SecretsStoreCsiArgs.install_method"},
+    }["existing" if overrides else "created"]
+    assert expected <= set(compared), sorted(compared)
 
 
-def test_the_args_config_builds_are_the_component_args_the_program_passes():
-    """No settings class between a key and its component: the config holds the Args."""
+def test_the_config_holds_the_components_args_not_settings_of_its_own():
+    """No settings class between a key and its component: `StackConfig` holds the Args the
+    program passes (with other resources' outputs wired in by `dataclasses.replace`)."""
     from eksplatform.cluster import CoreDnsArgs
+    from eksplatform.pod_identity import PodIdentityAgentArgs
 
-    cfg = _all_default_config()
+    from tests.stacks.configs import load_config
+
+    cfg = load_config()
     assert type(cfg.cluster) is ClusterArgs
     assert type(cfg.network) is NetworkArgs
     assert type(cfg.nodegroup) is NodeGroupArgs
     assert type(cfg.secrets_store) is SecretsStoreCsiArgs
     assert type(cfg.addons["coredns"]) is CoreDnsArgs
+    assert type(cfg.addons["pod_identity_agent"]) is PodIdentityAgentArgs

@@ -71,6 +71,27 @@ def test_ssm_arn_length_matches_the_documented_example():
     )
 
 
+def test_many_ssm_parameters_read_the_endpoints_model_once_per_region(monkeypatch):
+    """Each botocore session reads the endpoints model from disk (about 40 ms): once per SSM
+    parameter, a stack with hundreds of parameters spent seconds in config on every preview."""
+    import botocore.session
+
+    sessions: list[object] = []
+    real = botocore.session.get_session
+
+    def counting() -> botocore.session.Session:
+        sessions.append(object())
+        return real()
+
+    rules.partition_of.cache_clear()
+    monkeypatch.setattr(botocore.session, "get_session", counting)
+    for index in range(50):
+        assert rules.ssm_parameter_name(f"/team-{index}/db-url", "ap-southeast-1") is None
+    assert rules.ssm_parameter_name("/team/db-url", "cn-north-1") is None
+    assert len(sessions) == 2  # ap-southeast-1, then cn-north-1
+    assert rules.partition_of("cn-north-1") == "aws-cn"
+
+
 # --- boundaries: the value at the limit passes, one past it fails ---------------------------
 
 
