@@ -112,8 +112,8 @@ class IrsaRoleArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """AWS tags added to every AWS resource it creates. Default: none."""
     create_service_account: bool = True
-    """Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider). Default: True.
-    Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider). Default: True."""
+    """Create the annotated Kubernetes ServiceAccount (needs a Kubernetes provider).
+    Default: True."""
     wait_for: Sequence[pulumi.Resource] = ()
     """Resources the ServiceAccount waits for, such as its Namespace. Default: none."""
 

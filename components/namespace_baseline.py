@@ -56,8 +56,8 @@ class Quota:
     requests_memory: str = "1Gi"
     """Sum of memory requests over the namespace's pods, in bytes with a suffix. Default: `1Gi`."""
     limits_cpu: str = "2"
-    """Sum of CPU limits over the namespace's pods, in Kubernetes CPU units (cores). Default: `2`.
-    Sum of CPU limits over the namespace's pods, in Kubernetes CPU units (cores). Default: `2`."""
+    """Sum of CPU limits over the namespace's pods, in Kubernetes CPU units (cores).
+    Default: `2`."""
     limits_memory: str = "2Gi"
     """Sum of memory limits over the namespace's pods, in bytes with a suffix. Default: `2Gi`."""
     pods: int = 10
@@ -194,8 +194,8 @@ class NamespaceBaselineArgs:
     """Extra labels of the Namespace, e.g. ones a Prometheus namespaceSelector matches. Default:
     none."""
     container_defaults: ContainerDefaults = field(default_factory=ContainerDefaults)
-    """LimitRange defaults for containers that state no resources. Default: `ContainerDefaults()`.
-    LimitRange defaults for containers that state no resources. Default: `ContainerDefaults()`."""
+    """LimitRange defaults for containers that state no resources.
+    Default: `ContainerDefaults()`."""
     quota: Quota = field(default_factory=Quota)
     """ResourceQuota of the namespace. Default: `Quota()` (1 CPU, 1Gi requested, 10 pods)."""
     ingress: Sequence[IngressAllow] = ()

@@ -104,8 +104,8 @@ class WorkloadSecretsArgs:
     wait_for: Sequence[pulumi.Resource] = ()
     """The Namespace and the CSI driver releases. Default: none."""
     identity_wait_for: Sequence[pulumi.Resource] = ()
-    """What pods must also wait for to get credentials, e.g. the Pod Identity agent. Default: none.
-    What pods must also wait for to get credentials, e.g. the Pod Identity agent. Default: none."""
+    """What pods must also wait for to get credentials, e.g. the Pod Identity agent.
+    Default: none."""
 
     def __post_init__(self) -> None:
         needs = {

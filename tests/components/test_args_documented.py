@@ -40,6 +40,9 @@ def undocumented_fields(source: str) -> list[str]:
             wanted = "Default:" if item.value is not None else "Required"
             if wanted not in doc:
                 problems.append(f"{node.name}.{item.target.id}: docstring lacks {wanted!r}")
+            elif doc.count(wanted) > 1:
+                # A pasted-twice docstring reads twice in docs/components.md.
+                problems.append(f"{node.name}.{item.target.id}: docstring says {wanted!r} twice")
     return problems
 
 
@@ -55,8 +58,11 @@ def test_the_check_finds_a_field_without_a_docstring_and_one_without_its_default
         "    name: str\n"
         "    replicas: int = 1\n"
         '    """Pods of the Deployment."""\n'
+        "    port: int = 80\n"
+        '    """Its port. Default: 80. Its port. Default: 80."""\n'
     )
     assert undocumented_fields(source) == [
         "ExampleArgs.name: docstring lacks 'Required'",
         "ExampleArgs.replicas: docstring lacks 'Default:'",
+        "ExampleArgs.port: docstring says 'Default:' twice",
     ]
