@@ -168,14 +168,17 @@ class ConfigReader:
         """A YAML list of mappings held in a string key."""
         text = self.raw(key) or ""
         try:
-            items = load(text, key) or []
+            items = load(text, key)
         except YamlError as exc:
             where = f"line {exc.line}, column {exc.column} of the block"
             if (start := self._block_start(key, text)) is not None:
                 where += f", Pulumi.{self.stack}.yaml line {start + exc.line}"
             self.fail(key, "<yaml>", f"must be a YAML list of mappings: {where}: {exc.problem}")
             return []
+        if items is None:  # an empty document: no entries
+            return []
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            # `apps: 0` or `apps: {}` is not "none": say so rather than drop every entry.
             self.fail(key, items, "must be a YAML list of mappings")
             return []
         return items

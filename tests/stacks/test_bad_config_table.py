@@ -73,6 +73,8 @@ CASES = [
     ),
     # --- network ----------------------------------------------------------------------
     c(f"{k('vpcCidr')} = '10.0.0.0/33': must be an IPv4 CIDR block", {"vpcCidr": "10.0.0.0/33"}),
+    c(f"{k('apps')} = {{}}: must be a YAML list of mappings", {"apps": "{}"}),
+    c(f"{k('apps')} = 0: must be a YAML list of mappings", {"apps": "0"}),
     # An empty value is checked like any other where Pulumi.yaml's default is not empty.
     c(f"{k('vpcCidr')} = '': must be an IPv4 CIDR block", {"vpcCidr": ""}),
     c(

@@ -299,3 +299,18 @@ def test_a_refused_value_does_not_set_off_a_cross_check_about_a_value_never_writ
     saw the default would report `nodeMaxSize (2)` or `existingVpcId = ''`, which the user
     never wrote."""
     assert problems({key(k): v for k, v in overrides.items()}) == expected
+
+
+JUNK = ["", " ", "x", "-1", "0", "99999", "true", "[]", '["x"]', "{}", "a" * 300, "UPPER", "1.0"]
+
+
+@pytest.mark.parametrize("name", sorted(set(schema.declarations()) - {"secretValues"}))
+def test_no_value_of_any_key_ends_in_anything_but_a_config_error_or_a_config(name):
+    """Whatever a user types for any key, the config layer answers with its problems (key,
+    value, what is allowed) or a config: never another exception (an empty
+    rotationPollInterval used to end in an AssertionError)."""
+    for value in JUNK:
+        try:
+            load_config({key(name): value})
+        except ConfigError as error:
+            assert error.problems and all(p.strip() for p in error.problems), (name, value)
