@@ -226,6 +226,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {"name": region, "region": region, "id": region}, []
         if token == "aws:eks/getCluster:getCluster":
             return self._existing_cluster(str(args.args["name"]), region), []
+        if token == "aws:secretsmanager/getSecret:getSecret":
+            name = str(args.args.get("name") or args.args.get("arn") or "")
+            arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-{_hex(name, 6)}"
+            return {"arn": arn, "id": arn, "name": name}, []
         if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
             url = str(args.args.get("url") or "").removeprefix("https://")
             arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{url}"
