@@ -68,16 +68,50 @@ class ExistingClusterArgs:
             raise ValueError("kubernetes_version must state the cluster's major.minor")
 
 
+class _Found:
+    """The looked-up cluster's fields as Outputs, from either kind of lookup."""
+
+    def __init__(self, result: Any) -> None:
+        self.name: pulumi.Output[str] = pulumi.Output.from_input(result.name)
+        self.arn: pulumi.Output[str] = pulumi.Output.from_input(result.arn)
+        self.endpoint: pulumi.Output[str] = pulumi.Output.from_input(result.endpoint)
+        self.certificate_authorities: pulumi.Output[Any] = pulumi.Output.from_input(
+            result.certificate_authorities
+        )
+        self.version: pulumi.Output[str] = pulumi.Output.from_input(result.version)
+        self.identities: pulumi.Output[Any] = pulumi.Output.from_input(result.identities)
+
+
+def _look_up_now(args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None) -> _Found | None:
+    """A plain cluster name is looked up at once, before anything is registered: a cluster
+    that runs another version than the one add-ons are pinned for stops the program before it
+    creates anything (a stack's secrets and keys included). A name that is an Output is looked
+    up when it resolves and checked before anything uses the cluster (`kubeconfig`)."""
+    if not isinstance(args.cluster_name, str):
+        return None
+    invoke = pulumi.InvokeOptions(
+        parent=opts.parent if opts else None, provider=opts.provider if opts else None
+    )
+    result = aws.eks.get_cluster(name=args.cluster_name, opts=invoke)
+    if problem := cluster_version_problem(args.kubernetes_version, result.version):
+        raise ValueError(f"cluster {args.cluster_name}: {problem}")
+    return _Found(result)
+
+
 class ExistingCluster(pulumi.ComponentResource):
     """A looked-up cluster, its OIDC provider (found or created) and a Kubernetes provider."""
 
     def __init__(
         self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        found = _look_up_now(args, opts)
         super().__init__("eksplatform:cluster:ExistingCluster", name, None, opts)
-        found = aws.eks.get_cluster_output(
-            name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
+        if found is None:
+            found = _Found(
+                aws.eks.get_cluster_output(
+                    name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self)
+                )
+            )
 
         def checked(values: list[Any]) -> str:
             cluster_name, arn, endpoint, authorities, version = values

@@ -41,8 +41,11 @@ ACTION_PINS = {
 }
 STACKS = ["dev", "staging", "prod"]
 ENVIRONMENTS = {"dev": "dev", "staging": "staging", "prod": "production"}
-# `-c requirements.txt`: only some packages, at the versions requirements.txt pins (docs.yml)
-INSTALL = re.compile(r"make install|pip install .*-[rc] requirements\.txt")
+# `-c "$RUNNER_TEMP/pins.txt"`: only some packages, at the versions requirements.txt pins
+# (docs.yml)
+INSTALL = re.compile(
+    r'make install|pip install .*-r requirements\.txt|pip install .*-c "\$RUNNER_TEMP/pins\.txt"'
+)
 OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
 
 
@@ -226,6 +229,28 @@ def test_docs_site_is_built_strictly_and_published_from_main_with_minimal_permis
     assert only_step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "build/site"
     assert only_step_using(deploy, "actions/deploy-pages")
     assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_docs_job_constrains_pip_with_requirements_pins_it_accepts(tmp_path):
+    """pip refuses an unnamed requirement (`-e .`) as a constraint: the docs job passes
+    requirements.txt's pins without it. Runs the step's own commands up to pip."""
+    (install,) = [
+        s
+        for s in load("docs.yml")["jobs"]["build"]["steps"]
+        if s.get("name") == "Install dependencies"
+    ]
+    commands = [line for line in install["run"].splitlines() if line.startswith("grep ")]
+    assert len(commands) == 1
+    subprocess.run(
+        ["bash", "-c", commands[0]], cwd=ROOT, env={"RUNNER_TEMP": str(tmp_path)}, check=True
+    )
+    pins = [
+        line
+        for line in (tmp_path / "pins.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert any(p.startswith("mkdocs==") for p in pins)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", p) for p in pins), pins
 
 
 def test_pull_request_previews_only_dev_in_its_preview_environment_except_for_forks():

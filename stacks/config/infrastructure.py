@@ -75,15 +75,29 @@ def parse_network(r: ConfigReader, cluster_name: str, tags: Mapping[str, str]) -
     )
 
 
-def _kubernetes_version(r: ConfigReader, today: date) -> str:
+def _kubernetes_version(r: ConfigReader, today: date, *, existing: bool) -> str:
     """The version; when refused, a valid stand-in so the Args built from it hold (the stack
     fails on the problem anyway): the version itself when it has a row of add-on pins (every
     version in EKS_STANDARD_SUPPORT has a full row: a test in test_secrets_store.py), else
-    Pulumi.yaml's."""
+    Pulumi.yaml's.
+
+    A cluster this stack creates starts in standard support. An existing cluster is taken as
+    it is, in extended support too (EKS keeps running it; most teams' clusters are there for a
+    while): it needs only pinned builds of the add-ons the stack may install on it."""
     version = r.string("kubernetesVersion")
     supported = [v for v, end in EKS_STANDARD_SUPPORT.items() if end is None or end > today]
     end = EKS_STANDARD_SUPPORT.get(version)
-    if version not in EKS_STANDARD_SUPPORT:
+    pinned = ", ".join(sorted(EKS_ADDON_VERSIONS))
+    if existing:
+        if version not in EKS_ADDON_VERSIONS:
+            r.fail(
+                "kubernetesVersion",
+                version,
+                "must be the existing cluster's version, one with pinned EKS add-on builds in "
+                f"components/versions.py EKS_ADDON_VERSIONS ({pinned}); add its row with "
+                "evidence, or upgrade the cluster",
+            )
+    elif version not in EKS_STANDARD_SUPPORT:
         r.fail(
             "kubernetesVersion",
             version,
@@ -102,7 +116,7 @@ def _kubernetes_version(r: ConfigReader, today: date) -> str:
             "kubernetesVersion",
             version,
             "has no pinned EKS add-on builds in components/versions.py EKS_ADDON_VERSIONS "
-            f"({', '.join(sorted(EKS_ADDON_VERSIONS))}); add its row with evidence first",
+            f"({pinned}); add its row with evidence first",
         )
     if version in EKS_ADDON_VERSIONS:
         return version
@@ -274,8 +288,9 @@ def parse_infrastructure(
 ) -> Infrastructure:
     admins = _admins(r)
     ci = _ci_runner(r, admins)
-    version = _kubernetes_version(r, today)
-    if existing := _existing_cluster(r, region):
+    existing = _existing_cluster(r, region)
+    version = _kubernetes_version(r, today, existing=bool(existing))
+    if existing:
         cluster = r.build(
             ExistingClusterArgs,
             cluster_name=existing,

@@ -53,3 +53,15 @@ def test_the_changelog_has_the_release_dated_under_unreleased():
     headings = re.findall(r"^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$", text, re.M)
     assert headings[0] == ("Unreleased", "")
     assert headings[1][0] == __version__ and headings[1][1], headings[:2]
+
+
+def test_the_pulumi_clis_own_install_gives_the_program_its_package():
+    """With `toolchain: pip`, the Pulumi CLI (and every workflow) builds .venv from
+    requirements.txt alone; the program imports `eksplatform`, so that file installs the
+    project itself."""
+    import yaml
+
+    runtime = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]
+    assert runtime["options"] == {"toolchain": "pip", "virtualenv": ".venv"}
+    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    assert "-e ." in lines

@@ -314,3 +314,20 @@ def test_no_value_of_any_key_ends_in_anything_but_a_config_error_or_a_config(nam
             load_config({key(name): value})
         except ConfigError as error:
             assert error.problems and all(p.strip() for p in error.problems), (name, value)
+
+
+def test_an_existing_cluster_in_extended_support_is_taken_as_it_is():
+    """A cluster the stack creates starts in standard support; one it finds may already be in
+    extended support (1.34 left standard support on 2026-12-02) and still gets the platform,
+    as long as its add-on builds are pinned."""
+    after = date(2026, 12, 3)
+    created = problems({key("kubernetesVersion"): "1.34"}, today=after)
+    has(created, "left EKS standard support on 2026-12-02")
+    existing = load_config({key("kubernetesVersion"): "1.34"}, stack="existing", today=after)
+    assert existing.existing_cluster and existing.kubernetes_version == "1.34"
+    older = problems({key("kubernetesVersion"): "1.33"}, stack="existing", today=after)
+    assert older == [
+        f"{NS}:kubernetesVersion = '1.33': must be the existing cluster's version, one with "
+        "pinned EKS add-on builds in components/versions.py EKS_ADDON_VERSIONS (1.34, 1.35, "
+        "1.36); add its row with evidence, or upgrade the cluster"
+    ]
