@@ -252,12 +252,13 @@ class SecretsStoreCsiArgs(TypedDict):
     driver_values: NotRequired[dict[str, Any]]
     """Extra secrets-store-csi-driver chart values, deep-merged over ours (theirs win) except
     the keys the component keeps (`tokenRequests`, `syncSecret`, `enableSecretRotation`,
-    `rotationPollInterval`, `linux.tolerations`), which fail; every key must exist in the
-    pinned chart. Default: none."""
+    `rotationPollInterval`, `linux.tolerations`), which fail; with `helm`, a key the pinned
+    chart's values do not have fails too. Default: none."""
     provider_values: NotRequired[dict[str, Any]]
     """Extra ASCP chart values, deep-merged over ours (theirs win) except the keys the
     component keeps (`securityContext`, `secrets-store-csi-driver`, `awsRegion`,
-    `tolerations`), which fail; every key must exist in the pinned chart. Default: none."""
+    `tolerations`), which fail; with `helm`, a key the pinned chart's values do not have fails
+    too. Default: none."""
 
 
 class SecretsStoreCsi(pulumi.ComponentResource):

@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from .chart_values import check_values
 from .modes import InstallMethod
 from .validation import check_dns1123_label
 from .versions import (
@@ -204,14 +205,15 @@ class SecretsStoreCsiArgs:
     secrets-store-csi-driver-provider-aws."""
     driver_values: Mapping[str, Any] = field(default_factory=dict)
     """Extra values of the secrets-store-csi-driver chart, deep-merged over ours (theirs win),
-    except the PROTECTED_DRIVER_VALUES, which raise. Keys must exist in the pinned chart's
-    values: Helm ignores a misspelled key silently, so the contract tests check ours and the
-    validation gate checks every rendered release. EKS_ADDON: merged under the add-on
-    configuration's `secrets-store-csi-driver`. Default: none."""
+    except the PROTECTED_DRIVER_VALUES, which raise. HELM: a key the pinned chart's values do
+    not have raises (Helm would ignore it silently; eksplatform.chart_values). EKS_ADDON:
+    merged under the add-on configuration's `secrets-store-csi-driver`, whose schema is EKS's
+    (`aws eks describe-addon-configuration`), not checked here. Default: none."""
     provider_values: Mapping[str, Any] = field(default_factory=dict)
     """Extra values of the ASCP chart, deep-merged over ours (theirs win), except the
-    PROTECTED_PROVIDER_VALUES, which raise; keys must exist in the pinned chart's values.
-    EKS_ADDON: merged over the add-on configuration. Default: none."""
+    PROTECTED_PROVIDER_VALUES, which raise. HELM: a key the pinned chart's values do not have
+    raises. EKS_ADDON: merged over the add-on configuration (EKS's schema, not checked here).
+    Default: none."""
 
     def __post_init__(self) -> None:
         if InstallMethod(self.install_method) == InstallMethod.EKS_ADDON:
@@ -242,6 +244,9 @@ class SecretsStoreCsiArgs:
                 raise ValueError(
                     f"{field_name} sets {path!r}, which SecretsStoreCsi keeps: {protected[path]}"
                 )
+        if InstallMethod(self.install_method) == InstallMethod.HELM:
+            check_values("driver_values", self.driver_chart, self.driver_values)
+            check_values("provider_values", self.provider_chart, self.provider_values)
 
     def addon_build(self) -> str:
         """The ASCP add-on build: `addon_version`, else the pin for `kubernetes_version`."""

@@ -369,12 +369,32 @@ def missing_pins(*, shared: Path = SHARED_CHARTS, local: Path = LOCAL_CACHE) -> 
     return missing
 
 
+SHAPES = ROOT / "components" / "chart_shapes.json"
+SHAPED = ("SECRETS_STORE_CSI_DRIVER", "SECRETS_STORE_PROVIDER_AWS")
+"""The pins whose extra values a component takes from its caller (SecretsStoreCsi)."""
+
+
+def shapes() -> dict[str, object]:
+    """components/chart_shapes.json: the shape of each SHAPED pin's default values, read from
+    its pinned archive (eksplatform.chart_values)."""
+    from eksplatform import versions
+    from eksplatform.chart_values import shape, shape_key
+
+    pins = [getattr(versions, name) for name in SHAPED]
+    return {shape_key(pin): shape(load(pin).values) for pin in pins}
+
+
 def main(argv: list[str]) -> int:
     """`python -m tools.charts fetch`, run by `make install`. A digest mismatch fails (exit
     1); archives that no source has are one warning (exit 0), so an offline install still
-    sets up everything else and `make test` says the same thing once."""
+    sets up everything else and `make test` says the same thing once. `shapes` regenerates
+    components/chart_shapes.py after a chart pin changes."""
+    if argv == ["shapes"]:
+        SHAPES.write_text(json.dumps(shapes(), indent=1, sort_keys=True) + "\n")
+        print(f"charts: wrote {SHAPES.relative_to(ROOT)}")
+        return 0
     if argv != ["fetch"]:
-        print("usage: python -m tools.charts fetch", file=sys.stderr)
+        print("usage: python -m tools.charts fetch|shapes", file=sys.stderr)
         return 2
     missing: dict[ChartPin, str] = {}
     failed = False

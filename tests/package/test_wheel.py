@@ -40,8 +40,29 @@ def test_wheel_carries_the_package_under_its_import_name_with_license(installed:
     assert "eksplatform/irsa.py" in names
     assert "eksplatform/workloads/sidecar.py" in names
     assert "eksplatform/provider.py" in names
+    assert "eksplatform/chart_shapes.json" in names
     assert not [n for n in names if n.startswith(("components/", "stacks/", "tools/", "tests/"))]
     assert any(n.endswith("licenses/LICENSE") for n in names)
+
+
+def test_the_installed_package_checks_extra_chart_values_with_its_shipped_shapes(
+    installed: Installed,
+) -> None:
+    """The chart shapes are package data: read from the wheel, not from the repository."""
+    code = (
+        "from eksplatform.secrets_store import SecretsStoreCsiArgs\n"
+        "SecretsStoreCsiArgs(aws_region='eu-west-1', driver_values={'linux': {'typo': 1}})\n"
+    )
+    done = subprocess.run(
+        [str(installed.python), "-c", code],
+        capture_output=True,
+        text=True,
+        env=installed.env(),
+        cwd=installed.site_packages,
+    )
+    assert done.returncode == 1
+    assert "driver_values has keys that chart secrets-store-csi-driver" in done.stderr
+    assert "linux.typo" in done.stderr
 
 
 def test_outside_program_imports_eksplatform_from_the_installed_wheel(

@@ -922,36 +922,6 @@ def key_policy_errors(text: str, account_id: str, where: str = "") -> list[str]:
 # --- Helm charts: values keys and taints ---------------------------------------------------
 
 
-# Values that charts hand to the API server verbatim (`toYaml .Values.securityContext`): their
-# inner keys are Kubernetes fields, not chart values, and the strict schema validation of the
-# rendered objects checks them.
-KUBERNETES_OBJECT_VALUES = frozenset(
-    {"securityContext", "podSecurityContext", "resources", "affinity", "nodeSelector"}
-)
-
-
-def unknown_value_keys(given: Any, defaults: Any, path: str = "") -> list[str]:
-    """Dotted paths of keys we set that the chart's default values do not have (Helm ignores a
-    typo silently). The key itself must exist; below it nothing is checked when its default is
-    null or an empty map (`resources: {}`, `podAnnotations: {}`: the chart takes free-form
-    content) or when it is a Kubernetes object passed through verbatim
-    (KUBERNETES_OBJECT_VALUES). Lists are values, not structure, and are never descended into."""
-    if not isinstance(given, dict):
-        return []
-    if defaults is None or defaults == {} or path.rsplit(".", 1)[-1] in KUBERNETES_OBJECT_VALUES:
-        return []
-    if not isinstance(defaults, dict):
-        return [f"{path}: the chart's default is {type(defaults).__name__}, not a map"]
-    problems = []
-    for key, value in given.items():
-        where = f"{path}.{key}" if path else str(key)
-        if key not in defaults:
-            problems.append(where)
-        else:
-            problems += unknown_value_keys(value, defaults[key], where)
-    return problems
-
-
 def tolerates(tolerations: Iterable[dict[str, Any]], taint: dict[str, str]) -> bool:
     """Kubernetes semantics: a toleration matches a taint by key (empty key with Exists
     matches every key), operator (Exists ignores the value) and effect (empty = all)."""
