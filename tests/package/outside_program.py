@@ -1,8 +1,8 @@
 """A program outside the repository: it knows the package only as the installed `eksplatform`.
 
 Run by test_wheel.py with the fresh virtualenv's interpreter, from a temporary directory. It
-builds components under Pulumi mocks and prints, as JSON, where `eksplatform` came from and
-every resource it registered.
+builds components under Pulumi mocks and prints, as JSON, where `eksplatform` came from,
+every resource it registered and the loaded modules no declared dependency provides.
 """
 
 import importlib.util
@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import pulumi
+from dependency_check import undeclared  # copied beside this program
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -85,6 +86,7 @@ json.dump(
         "sys_path": sys.path,
         "role_arn": seen.get("role_arn"),
         "registered": mocks.registered,
+        "dependencies": undeclared(),
     },
     sys.stdout,
     default=str,

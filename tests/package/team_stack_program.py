@@ -4,7 +4,8 @@ package known only as the installed `eksplatform`.
 Run by test_team_stack.py with the fresh virtualenv's interpreter, from a temporary copy of
 the example: `python team_stack_program.py <contract.json> <config.json>`. The mocks answer
 the StackReference with the contract a platform stack exported; the program prints, as JSON,
-every resource registered (type, name, inputs, provider) and the stack's outputs.
+every resource registered (type, name, inputs, provider), the stack's outputs and the loaded
+modules no declared dependency of the package provides.
 """
 
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from dependency_check import undeclared  # copied beside this program
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
 
@@ -73,7 +75,12 @@ try:
 except Exception as exc:  # the test asserts on the message of a refused contract
     error = f"{type(exc).__name__}: {exc}"
 json.dump(
-    {"registered": mocks.registered, "outputs": outputs, "error": error},
+    {
+        "registered": mocks.registered,
+        "outputs": outputs,
+        "error": error,
+        "dependencies": undeclared(),
+    },
     sys.stdout,
     default=str,
 )

@@ -27,6 +27,7 @@ def run_example(
 ) -> dict[str, Any]:
     shutil.copytree(EXAMPLE, workdir, dirs_exist_ok=True)
     shutil.copy(HERE / "team_stack_program.py", workdir / "team_stack_program.py")
+    shutil.copy(HERE / "dependency_check.py", workdir / "dependency_check.py")
     (workdir / "contract.json").write_text(json.dumps(contract))
     values = {
         "aws:region": contract["region"],
@@ -165,6 +166,15 @@ def test_every_kubernetes_object_goes_through_the_provider_built_from_the_contra
     assert all("::platform-cluster::" in (r["provider"] or "") for r in objects), [
         (r["name"], r["provider"]) for r in objects if "::platform-cluster::" not in r["provider"]
     ]
+
+
+def test_team_stack_loads_no_third_party_module_the_wheel_does_not_declare(
+    team_run: dict[str, Any],
+) -> None:
+    checked = team_run["dependencies"]
+    assert "pulumi-kubernetes" in checked["closure"]
+    assert checked["checked_modules"] > 100, "pulumi and its providers were loaded and checked"
+    assert checked["undeclared"] == []
 
 
 def test_team_stack_refuses_a_contract_of_an_unknown_major_version(

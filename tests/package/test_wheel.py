@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from eksplatform import __version__
 
+from . import dependency_check
 from .conftest import ROOT, Installed
 
 HERE = Path(__file__).resolve().parent
@@ -21,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 def outside_run(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp("outside")
     program = shutil.copy(HERE / "outside_program.py", workdir / "main.py")
+    shutil.copy(HERE / "dependency_check.py", workdir / "dependency_check.py")
     done = subprocess.run(
         [str(installed.python), str(program)],
         cwd=workdir,
@@ -109,3 +111,74 @@ def test_hosted_adapter_registers_the_index_type_over_the_one_implementation(
     assert ("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "hosted-spc") in (
         registered
     )
+
+
+def wheel_requires(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        text = archive.read(name).decode()
+    return [
+        line.split(":", 1)[1].strip()
+        for line in text.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+
+
+def test_outside_program_loads_no_third_party_module_the_wheel_does_not_declare(
+    installed: Installed, outside_run: dict[str, Any]
+) -> None:
+    checked = outside_run["dependencies"]
+    assert checked["requires"] == wheel_requires(installed.wheel)
+    assert Path(checked["location"]).resolve() == installed.site_packages.resolve()
+    assert {"eks-secrets-platform", "pulumi", "pulumi-aws", "pulumi-kubernetes"} <= set(
+        checked["closure"]
+    )
+    assert checked["checked_modules"] > 100, "pulumi and its providers were loaded and checked"
+    assert checked["undeclared"] == []
+
+
+STRAY_IMPORT = """
+import json
+import eksplatform.irsa
+import boto3  # in the repository's virtualenv, declared by nothing the wheel requires
+from dependency_check import undeclared
+print(json.dumps(undeclared()))
+"""
+
+
+def test_dependency_check_flags_an_import_outside_the_declared_closure(
+    installed: Installed, tmp_path: Path
+) -> None:
+    shutil.copy(HERE / "dependency_check.py", tmp_path / "dependency_check.py")
+    done = subprocess.run(
+        [str(installed.python), "-c", STRAY_IMPORT],
+        cwd=tmp_path,
+        env=installed.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    undeclared = json.loads(done.stdout)["undeclared"]
+    assert "boto3 (boto3)" in undeclared
+    assert "botocore (botocore)" in undeclared
+    assert not [m for m in undeclared if m.startswith(("eksplatform", "pulumi", "yaml"))]
+
+
+def test_dependency_check_names_each_stray_top_level_module_once_with_its_distribution() -> None:
+    files = {
+        "pulumi": "/sp/pulumi/__init__.py",
+        "ruamel.yaml": "/sp/ruamel/yaml/__init__.py",
+        "ruamel.yaml.main": "/sp/ruamel/yaml/main.py",
+        "stray": "/sp/stray.py",
+    }
+    owned = {
+        "/sp/pulumi/__init__.py": "pulumi",
+        "/sp/ruamel/yaml/__init__.py": "ruamel-yaml",
+        "/sp/ruamel/yaml/main.py": "ruamel-yaml",
+    }
+    assert dependency_check.undeclared_in(files, owned, ["Pulumi"]) == [
+        "ruamel (ruamel-yaml)",
+        "stray (no distribution)",
+    ]
