@@ -3,6 +3,6 @@
 Installed, this package imports as `eksplatform` (pyproject.toml maps it to components/).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 """SemVer of the package (pyproject.toml reads it): a breaking change to an Args field, a hosted
 component's inputs or a stack output is a major version; see CHANGELOG.md."""
