@@ -82,17 +82,37 @@ class _Found:
         self.identities: pulumi.Output[Any] = pulumi.Output.from_input(result.identities)
 
 
+def _aws_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource | None:
+    """The AWS provider the caller gave the component (`provider`, or `providers` as a map or
+    a list): the lookup before registration reads the cluster through it, as the component's
+    children would."""
+    if opts is None:
+        return None
+    if opts.provider is not None:
+        return opts.provider
+    providers = opts.providers
+    if isinstance(providers, Mapping):
+        return providers.get("aws")
+    return next((p for p in providers or [] if getattr(p, "package", None) == "aws"), None)
+
+
 def _look_up_now(args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None) -> _Found | None:
     """A plain cluster name is looked up at once, before anything is registered: a cluster
     that runs another version than the one add-ons are pinned for stops the program before it
     creates anything (a stack's secrets and keys included). A name that is an Output is looked
-    up when it resolves and checked before anything uses the cluster (`kubeconfig`)."""
+    up when it resolves and checked before anything uses the cluster (`kubeconfig`), and so is
+    a cluster the lookup could not read yet."""
     if not isinstance(args.cluster_name, str):
         return None
     invoke = pulumi.InvokeOptions(
-        parent=opts.parent if opts else None, provider=opts.provider if opts else None
+        parent=opts.parent if opts else None, provider=_aws_provider(opts)
     )
     result = aws.eks.get_cluster(name=args.cluster_name, opts=invoke)
+    if not result.version:
+        # A preview whose AWS provider is not configured yet (say, a role the same program
+        # creates) answers invokes with nothing: look it up again as an Output, which stays
+        # unknown in that preview, instead of calling the version `None`.
+        return None
     if problem := cluster_version_problem(args.kubernetes_version, result.version):
         raise ValueError(f"cluster {args.cluster_name}: {problem}")
     return _Found(result)

@@ -30,17 +30,21 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import yaml
+from eksplatform.chart_values import LEAF
 from eksplatform.versions import ChartPin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,21 +378,71 @@ SHAPED = ("SECRETS_STORE_CSI_DRIVER", "SECRETS_STORE_PROVIDER_AWS")
 """The pins whose extra values a component takes from its caller (SecretsStoreCsi)."""
 
 
+FREE_FORM_READ = re.compile(r"\b(?:toYaml|with|range)\s+\$?\.Values((?:\.\w+)+)")
+"""A value the templates hand on whole (`toYaml .Values.x`) or read relative to itself
+(`with`/`range`): any keys below it are the chart's to take."""
+VALUE_READ = re.compile(r"\$?\.Values((?:\.\w+)+)")
+"""A value the templates read by its path: a key the chart takes even when values.yaml leaves
+it out (`.Values.linux.image.digest`, `.Values.fullnameOverride`)."""
+
+
+def template_reads(pin: ChartPin) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """(paths read, paths read free-form) by the chart's templates; a subchart's templates
+    (`charts/<name>/templates/`) read under `<name>`."""
+    read: set[tuple[str, ...]] = set()
+    free: set[tuple[str, ...]] = set()
+    with tarfile.open(archive(pin)) as tar:
+        for member in tar.getmembers():
+            parts, prefix = member.name.split("/")[1:], ()
+            while len(parts) > 2 and parts[0] == "charts":
+                prefix, parts = (*prefix, parts[1]), parts[2:]
+            source = tar.extractfile(member) if member.isfile() else None
+            if source is None or parts[0] != "templates":
+                continue
+            text = source.read().decode("utf-8", "replace")
+            read |= {(*prefix, *m.strip(".").split(".")) for m in VALUE_READ.findall(text)}
+            free |= {(*prefix, *m.strip(".").split(".")) for m in FREE_FORM_READ.findall(text)}
+    return read, free
+
+
+def widen(values_shape: Any, read: set[tuple[str, ...]], free: set[tuple[str, ...]]) -> Any:
+    """The shape of values.yaml with every path the templates read added (a leaf), and every
+    path they read free-form opened (null: anything below it). A free-form value (null or
+    `{}`) already takes anything and stays as it is."""
+    marked = [*((path, False) for path in sorted(read)), *((path, True) for path in sorted(free))]
+    for path, free_form in marked:
+        node = values_shape
+        for key in path[:-1]:
+            child = node.get(key, LEAF)
+            if child is None or (child == {} and key in node):
+                break
+            if child == LEAF:
+                node[key] = child = {}
+            node = child
+        else:
+            if free_form:
+                node[path[-1]] = None
+            elif node.get(path[-1]) != {}:
+                node.setdefault(path[-1], LEAF)
+    return values_shape
+
+
 def shapes() -> dict[str, object]:
-    """components/chart_shapes.json: the shape of each SHAPED pin's default values, read from
-    its pinned archive (eksplatform.chart_values)."""
+    """components/chart_shapes.json: for each SHAPED pin, the keys its default values have
+    and the keys its templates read (`template_reads`, `widen`), from its pinned archive
+    (eksplatform.chart_values)."""
     from eksplatform import versions
     from eksplatform.chart_values import shape, shape_key
 
     pins = [getattr(versions, name) for name in SHAPED]
-    return {shape_key(pin): shape(load(pin).values) for pin in pins}
+    return {shape_key(pin): widen(shape(load(pin).values), *template_reads(pin)) for pin in pins}
 
 
 def main(argv: list[str]) -> int:
     """`python -m tools.charts fetch`, run by `make install`. A digest mismatch fails (exit
     1); archives that no source has are one warning (exit 0), so an offline install still
     sets up everything else and `make test` says the same thing once. `shapes` regenerates
-    components/chart_shapes.py after a chart pin changes."""
+    components/chart_shapes.json after a chart pin changes."""
     if argv == ["shapes"]:
         SHAPES.write_text(json.dumps(shapes(), indent=1, sort_keys=True) + "\n")
         print(f"charts: wrote {SHAPES.relative_to(ROOT)}")

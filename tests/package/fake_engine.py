@@ -35,6 +35,10 @@ PROJECT = "consumer"
 STACK = "dev"
 ACCOUNT = "123456789012"
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
+INVOKE_ANSWERS: dict[str, dict[str, Any]] = {}
+"""What the fake engine answers for each provider function, as the AWS provider would. None of
+the hosted components calls one today; one that starts to gets UNIMPLEMENTED until its answer
+is added here, instead of an empty result that would pass unnoticed."""
 
 
 def secret(value: Any) -> dict[str, Any]:
@@ -156,9 +160,20 @@ class Monitor(resource_pb2_grpc.ResourceMonitorServicer):
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any, context: Any) -> resource_pb2.ResourceInvokeResponse:
+        """The answers a real AWS provider gives for the functions the hosted components call;
+        any other function fails the construct, so a component that starts to depend on an
+        invoke's answer is not tested against an empty one."""
         with self.recorder.lock:
             self.recorder.invokes.append(request.tok)
-        return resource_pb2.ResourceInvokeResponse(**{"return": struct_pb2.Struct()})
+        answer = INVOKE_ANSWERS.get(request.tok)
+        if answer is None:
+            context.abort(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"the fake engine has no answer for {request.tok}: add one to INVOKE_ANSWERS",
+            )
+        result = struct_pb2.Struct()
+        result.update(answer)
+        return resource_pb2.ResourceInvokeResponse(**{"return": result})
 
     def RegisterPackage(self, request: Any, context: Any) -> resource_pb2.RegisterPackageResponse:
         return resource_pb2.RegisterPackageResponse(ref=f"{request.name}-ref")

@@ -236,6 +236,45 @@ def test_the_shipped_chart_shapes_are_the_pinned_archives():
     assert len(chart_shapes()) == len(charts.SHAPED)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"driver_values": {"linux": {"image": {"digest": "sha256:" + "a" * 64}}}},
+        {"driver_values": {"linux": {"updateStrategy": {"rollingUpdate": {"maxSurge": 1}}}}},
+        {"driver_values": {"fullnameOverride": "csi", "nameOverride": "csi"}},
+        {"provider_values": {"k8sThrottlingParams": {"qps": 5, "burst": 10}}},
+        {"provider_values": {"dnsPolicy": "ClusterFirst", "eksAddonVersion": "v3"}},
+        {"provider_values": {"updateStrategy": {"rollingUpdate": {"maxUnavailable": 1}}}},
+        {"provider_values": {"rbac": {"serviceAccountName": "ascp"}}},
+    ],
+    ids=lambda e: json.dumps(e)[:60],
+)
+def test_a_key_the_templates_read_but_values_yaml_omits_is_accepted(extra):
+    """Charts read optional keys values.yaml leaves out (`.Values.linux.image.digest`) and
+    hand some values on whole (`toYaml .Values.updateStrategy`): the shapes include what the
+    templates read, so pinning the image by digest is not refused."""
+    from eksplatform.secrets_store import SecretsStoreCsiArgs
+
+    SecretsStoreCsiArgs(aws_region="eu-west-1", **extra)
+
+
+def test_widening_adds_what_templates_read_and_keeps_free_form_values_free():
+    from eksplatform.chart_values import LEAF
+
+    defaults = {"image": {"repository": LEAF}, "podLabels": {}, "updateStrategy": {"type": LEAF}}
+    widened = charts.widen(
+        defaults,
+        read={("image", "digest"), ("podLabels", "team"), ("k8s", "qps")},
+        free={("updateStrategy",)},
+    )
+    assert widened == {
+        "image": {"repository": LEAF, "digest": LEAF},
+        "podLabels": {},
+        "updateStrategy": None,
+        "k8s": {"qps": LEAF},
+    }
+
+
 def test_a_free_form_or_kubernetes_object_value_passes_the_construction_check():
     from eksplatform.secrets_store import SecretsStoreCsiArgs
 
