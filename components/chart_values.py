@@ -78,8 +78,10 @@ def chart_shapes() -> dict[str, Any]:
 def check_values(field_name: str, pin: ChartPin, given: Mapping[str, Any]) -> None:
     """Raises when `given` (a component's extra values for `pin`) has a key the pinned chart
     does not; a chart version without a shipped shape is not checked."""
+    if not given:
+        return
     defaults = chart_shapes().get(shape_key(pin))
-    if not given or defaults is None:
+    if defaults is None:
         return
     if unknown := unknown_value_keys(given, defaults):
         raise ValueError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -74,6 +75,15 @@ def fixture(stack: str) -> str:
 def stack_name(key: str) -> str:
     """The Pulumi stack name of a key (`fixture:dev` -> `dev`)."""
     return key.removeprefix(FIXTURE)
+
+
+PIN = re.compile(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+")
+"""A requirements line Renovate's pip manager updates and pip takes as a constraint."""
+
+
+def requirement_lines(text: str) -> list[str]:
+    """The requirements of a requirements file: its lines but blanks and comments."""
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 def config_of(key: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:

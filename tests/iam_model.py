@@ -330,7 +330,10 @@ def read_expectations(
                 else ("secretsmanager:GetSecretValue",)
             )
             allowed = item.arn in readable
-            for action in actions:
+            checks = [(action, allowed) for action in actions]
+            if not allowed and not item.parameter:
+                checks.append(("secretsmanager:DescribeSecret", False))
+            for action, expected in checks:
                 out.append(
                     Expect(
                         f"{action} on {item.name}",
@@ -344,25 +347,7 @@ def read_expectations(
                             unsafe=identity.abac,
                             account_id=item.arn.split(":")[4],
                         ),
-                        allowed,
-                        "read",
-                    )
-                )
-            if not allowed and not item.parameter:
-                out.append(
-                    Expect(
-                        f"secretsmanager:DescribeSecret on {item.name}",
-                        subject,
-                        Request(
-                            identity.session,
-                            "secretsmanager:DescribeSecret",
-                            item.arn,
-                            policies,
-                            context=context,
-                            unsafe=identity.abac,
-                            account_id=item.arn.split(":")[4],
-                        ),
-                        False,
+                        expected,
                         "read",
                     )
                 )

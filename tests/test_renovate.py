@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from eksplatform import versions
 
+from tests.conftest import PIN, requirement_lines
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 VERSIONS = ROOT / "components" / "versions.py"
@@ -116,12 +118,9 @@ def test_pip_manager_covers_the_requirements_files(name):
     assert "pip_requirements" in CONFIG["enabledManagers"]
     patterns = _file_patterns(CONFIG["pip_requirements"])
     assert any(p.search(name) for p in patterns)
-    pins = [
-        line
-        for line in (ROOT / name).read_text().splitlines()
-        if line.strip() and not line.startswith("#") and line != "-e ."  # the project itself
-    ]
-    assert pins and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", p) for p in pins), pins
+    lines = requirement_lines((ROOT / name).read_text())
+    pins = [line for line in lines if line != "-e ."]  # but the project itself
+    assert pins and all(PIN.fullmatch(p) for p in pins), pins
 
 
 def test_a_pin_outside_the_managed_shapes_would_be_caught(tmp_path):

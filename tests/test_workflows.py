@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import PIN, requirement_lines
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.y*ml"))
@@ -244,13 +246,9 @@ def test_the_docs_job_constrains_pip_with_requirements_pins_it_accepts(tmp_path)
     subprocess.run(
         ["bash", "-c", commands[0]], cwd=ROOT, env={"RUNNER_TEMP": str(tmp_path)}, check=True
     )
-    pins = [
-        line
-        for line in (tmp_path / "pins.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    pins = requirement_lines((tmp_path / "pins.txt").read_text())
     assert any(p.startswith("mkdocs==") for p in pins)
-    assert all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[^=\s]+", p) for p in pins), pins
+    assert all(PIN.fullmatch(p) for p in pins), pins
 
 
 def test_pull_request_previews_only_dev_in_its_preview_environment_except_for_forks():

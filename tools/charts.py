@@ -414,7 +414,7 @@ def widen(values_shape: Any, read: set[tuple[str, ...]], free: set[tuple[str, ..
         node = values_shape
         for key in path[:-1]:
             child = node.get(key, LEAF)
-            if child is None or (child == {} and key in node):
+            if child is None or child == {}:
                 break
             if child == LEAF:
                 node[key] = child = {}
@@ -422,7 +422,7 @@ def widen(values_shape: Any, read: set[tuple[str, ...]], free: set[tuple[str, ..
         else:
             if free_form:
                 node[path[-1]] = None
-            elif node.get(path[-1]) != {}:
+            else:
                 node.setdefault(path[-1], LEAF)
     return values_shape
 

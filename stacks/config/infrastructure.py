@@ -342,15 +342,15 @@ def parse_nodegroup(r: ConfigReader, cluster: ClusterArgs, network: NetworkArgs)
     min_size = r.integer("nodeMinSize", minimum=0, maximum=450)
     desired = r.integer("nodeDesiredSize", minimum=0, maximum=450)
     max_size = r.integer("nodeMaxSize", minimum=1, maximum=450)
-    if any(r.problems_for(k) for k in sizes):
-        # One was refused and reads as its default: the order is checked once all three pass.
-        min_size, desired, max_size = (int(schema.default(k)) for k in sizes)
-    elif not min_size <= desired <= max_size:
+    # The order is checked once all three passed their own rules: a refused one reads as its
+    # default. Any refusal, the order's included, leaves the three defaults for the Args.
+    if not any(r.problems_for(k) for k in sizes) and not min_size <= desired <= max_size:
         r.fail(
             "nodeDesiredSize",
             desired,
             f"must satisfy nodeMinSize ({min_size}) <= nodeDesiredSize <= nodeMaxSize ({max_size})",
         )
+    if any(r.problems_for(k) for k in sizes):
         min_size, desired, max_size = (int(schema.default(k)) for k in sizes)
     instance_types = r.string_list("nodeInstanceTypes", check=rules.instance_type)
     if not instance_types and not r.problems_for("nodeInstanceTypes"):

@@ -59,3 +59,15 @@ def build_hosted() -> list[object]:
         ),
         provider.NamespaceBaseline("hosted-ns", {"name": "team-b", "deny_egress": False}),
     ]
+
+
+def tolerations_in(values: object) -> list[object]:
+    """Every `tolerations` list anywhere in a chart's values."""
+    found: list[object] = []
+    if isinstance(values, dict):
+        for key, value in values.items():
+            found += [value] if key == "tolerations" else tolerations_in(value)
+    elif isinstance(values, list):
+        for item in values:
+            found += tolerations_in(item)
+    return found

@@ -12,7 +12,6 @@ the schema names to the TypedDict's Python names and calls the adapter with them
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,8 +22,9 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from . import fake_engine
-from .conftest import ROOT, Installed
+from .conftest import Installed, started_plugin
 from .fake_engine import STACK_URN, Recorder, output, reveal, secret
+from .hosted import tolerations_in
 
 OIDC_ISSUER = "oidc.eks.ap-southeast-1.amazonaws.com/id/ABC"
 OIDC_ARN = f"arn:aws:iam::123456789012:oidc-provider/{OIDC_ISSUER}"
@@ -87,28 +87,8 @@ def dependencies_of(value: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def engine(installed: Installed) -> Iterator[Engine]:
     """The plugin started as the engine starts it, with the engine's address as argument."""
-    with fake_engine.serve() as (address, recorder):
-        process = subprocess.Popen(
-            [str(installed.python), str(ROOT / "provider" / "__main__.py"), address],
-            cwd=ROOT / "provider",
-            env=installed.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert process.stdout is not None
-            port = process.stdout.readline().strip()
-            if not port.isdigit():
-                process.kill()
-                _, err = process.communicate(timeout=30)
-                pytest.fail(f"the plugin printed {port!r}, not a port: {err}")
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                grpc.channel_ready_future(channel).result(timeout=30)
-                yield Engine(address, recorder, provider_pb2_grpc.ResourceProviderStub(channel))
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with fake_engine.serve() as (address, recorder), started_plugin(installed, address) as stub:
+        yield Engine(address, recorder, stub)
 
 
 @pytest.fixture(scope="module")
@@ -199,17 +179,6 @@ def csi(engine: Engine) -> dict[str, Any]:
             "providerValues": {"priorityClassName": "system-node-critical"},
         },
     )
-
-
-def tolerations_in(values: object) -> list[object]:
-    found: list[object] = []
-    if isinstance(values, dict):
-        for key, value in values.items():
-            found += [value] if key == "tolerations" else tolerations_in(value)
-    elif isinstance(values, list):
-        for item in values:
-            found += tolerations_in(item)
-    return found
 
 
 def test_construct_secrets_store_csi_installs_both_releases_in_the_namespace_output(

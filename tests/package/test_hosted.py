@@ -6,7 +6,7 @@ import pytest
 import yaml
 from eksplatform import provider
 
-from tests.package.hosted import build_hosted
+from tests.package.hosted import build_hosted, tolerations_in
 
 
 def by_key(recorder) -> dict[tuple[str, str], dict]:
@@ -21,18 +21,6 @@ def test_hosted_secret_provider_class_keeps_jmes_paths_and_synced_secrets(build)
     (obj,) = yaml.safe_load(spec["parameters"]["objects"])
     assert obj["jmesPath"] == [{"path": "password", "objectAlias": "db-password"}]
     assert spec["secretObjects"][0]["data"] == [{"key": "password", "objectName": "db-password"}]
-
-
-def tolerations_in(values: object) -> list[object]:
-    """Every `tolerations` list anywhere in a chart's values."""
-    found: list[object] = []
-    if isinstance(values, dict):
-        for key, value in values.items():
-            found += [value] if key == "tolerations" else tolerations_in(value)
-    elif isinstance(values, list):
-        for item in values:
-            found += tolerations_in(item)
-    return found
 
 
 def test_hosted_secrets_store_csi_passes_its_tolerations_to_both_releases(build):

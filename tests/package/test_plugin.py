@@ -10,11 +10,9 @@ on stdout, as the engine expects of a plugin), pulumi/runtime/proto/provider_pb2
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
 from eksplatform import __version__
 from eksplatform.provider import HOSTED, PACKAGE
@@ -23,7 +21,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi.runtime.proto.plugin_pb2 import PluginInfo
 
-from .conftest import ROOT, Installed
+from .conftest import Installed, started_plugin
 
 PUBLIC = {
     "IrsaRole",
@@ -123,30 +121,10 @@ def test_inferred_schema_takes_outputs_where_callers_hold_them_and_plain_names_e
 
 @pytest.fixture(scope="module")
 def plugin(installed: Installed) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """provider/__main__.py run as the engine runs a plugin: the plugin directory's program
-    with the engine's address as argument (nothing listens there: GetSchema needs no engine);
-    the first stdout line is the port."""
-    process = subprocess.Popen(
-        [str(installed.python), str(ROOT / "provider" / "__main__.py"), "127.0.0.1:1"],
-        cwd=ROOT / "provider",
-        env=installed.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = process.stdout.readline().strip()
-        if not port.isdigit():
-            process.kill()
-            _, err = process.communicate(timeout=30)
-            pytest.fail(f"the plugin printed {port!r}, not a port: {err}")
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=30)
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """The plugin as the engine starts it; nothing listens at the engine's address it is given:
+    GetSchema needs no engine."""
+    with started_plugin(installed, "127.0.0.1:1") as stub:
+        yield stub
 
 
 def test_plugin_answers_get_schema_with_every_public_component(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ def run_example(
 ) -> dict[str, Any]:
     shutil.copytree(EXAMPLE, workdir, dirs_exist_ok=True)
     shutil.copy(HERE / "team_stack_program.py", workdir / "team_stack_program.py")
-    shutil.copy(HERE / "dependency_check.py", workdir / "dependency_check.py")
     (workdir / "contract.json").write_text(json.dumps(contract))
     values = {
         "aws:region": contract["region"],
@@ -36,17 +34,9 @@ def run_example(
         **config,
     }
     (workdir / "config.json").write_text(json.dumps(values))
-    done = subprocess.run(
-        [str(installed.python), "team_stack_program.py", "contract.json", "config.json"],
-        cwd=workdir,
-        env=installed.env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+    return installed.run_json(
+        ["team_stack_program.py", "contract.json", "config.json"], workdir, timeout=180
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -21,19 +21,8 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def outside_run(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp("outside")
-    program = shutil.copy(HERE / "outside_program.py", workdir / "main.py")
-    shutil.copy(HERE / "dependency_check.py", workdir / "dependency_check.py")
-    done = subprocess.run(
-        [str(installed.python), str(program)],
-        cwd=workdir,
-        env=installed.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    shutil.copy(HERE / "outside_program.py", workdir / "main.py")
+    return installed.run_json(["main.py"], workdir, timeout=120)
 
 
 def test_wheel_carries_the_package_under_its_import_name_with_license(installed: Installed) -> None:
@@ -149,18 +138,7 @@ print(json.dumps(undeclared()))
 def test_dependency_check_flags_an_import_outside_the_declared_closure(
     installed: Installed, tmp_path: Path
 ) -> None:
-    shutil.copy(HERE / "dependency_check.py", tmp_path / "dependency_check.py")
-    done = subprocess.run(
-        [str(installed.python), "-c", STRAY_IMPORT],
-        cwd=tmp_path,
-        env=installed.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    undeclared = json.loads(done.stdout)["undeclared"]
+    undeclared = installed.run_json(["-c", STRAY_IMPORT], tmp_path, timeout=120)["undeclared"]
     assert "boto3 (boto3)" in undeclared
     assert "botocore (botocore)" in undeclared
     assert not [m for m in undeclared if m.startswith(("eksplatform", "pulumi", "yaml"))]

@@ -78,6 +78,25 @@ def raw_config(
     return fixture_config(stack, values)
 
 
+def all_default_config(**overrides: str) -> dict[str, str]:
+    """Stack `x` setting only what has no default: aws:region, a value for Pulumi.yaml's default
+    secret, and that secret kept outside the default secretNamePrefix (`eks-secrets-x/`); plus
+    `overrides` (short keys)."""
+    return {
+        "aws:region": "eu-west-1",
+        key("secretValues"): json.dumps(
+            {"demo-app-credentials": {"username": "u", "password": "p"}}
+        ),
+        key("secretNamesOutsidePrefix"): '["demo-app-credentials"]',
+        **{key(k): v for k, v in overrides.items()},
+    }
+
+
+def load_all_default(**overrides: str) -> StackConfig:
+    raw = all_default_config(**overrides)
+    return load(raw.get, stack="x", keys=list(raw), today=TODAY)
+
+
 def load_config(overrides=None, *, stack="dev", today=TODAY, **lists) -> StackConfig:
     raw = raw_config(overrides, stack=stack, **lists)
     return load(raw.get, stack=stack, keys=list(raw), today=today)

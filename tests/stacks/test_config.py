@@ -19,6 +19,7 @@ from tests.stacks.configs import (
     fixture_config,
     has,
     key,
+    load_all_default,
     load_config,
     outside_prefix,
     problems,
@@ -69,13 +70,7 @@ def test_config_settings_have_no_defaults_of_their_own():
 def test_an_empty_stack_gets_exactly_the_pulumi_yaml_defaults():
     """Only aws:region, the secret value and the default secret kept outside the default
     secretNamePrefix (`eks-secrets-x/`) given: everything else is Pulumi.yaml's."""
-    values = json.dumps({"demo-app-credentials": {"username": "u", "password": "p"}})
-    raw = {
-        "aws:region": "eu-west-1",
-        key("secretValues"): values,
-        key("secretNamesOutsidePrefix"): '["demo-app-credentials"]',
-    }
-    cfg = load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+    cfg = load_all_default()
     assert cfg.network is not None and cfg.nodegroup is not None
     assert cfg.network.vpc_cidr == schema.default("vpcCidr")
     assert cfg.nodegroup.instance_types == tuple(schema.default("nodeInstanceTypes"))

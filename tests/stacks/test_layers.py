@@ -158,11 +158,8 @@ def _built_on_an_all_default_stack(
     """Every Args the config layer builds (`ConfigReader.build`) for a stack that sets nothing
     but what has no default (region, secret values, the default secret kept outside the
     default prefix), with the fields it passed."""
-    import json
-    from datetime import date
-
     from stacks.config.reader import ConfigReader
-    from stacks.load import load
+    from tests.stacks.configs import load_all_default
 
     built: list[tuple[Any, set[str]]] = []
     real = ConfigReader.build
@@ -173,13 +170,7 @@ def _built_on_an_all_default_stack(
         return args
 
     monkeypatch.setattr(ConfigReader, "build", recording)
-    raw = {
-        "aws:region": "eu-west-1",
-        f"{schema.PROJECT}:secretValues": json.dumps({"demo-app-credentials": {"u": "p"}}),
-        f"{schema.PROJECT}:secretNamesOutsidePrefix": '["demo-app-credentials"]',
-        **{f"{schema.PROJECT}:{k}": v for k, v in overrides.items()},
-    }
-    load(raw.get, stack="x", keys=list(raw), today=date(2026, 11, 21))
+    load_all_default(**overrides)
     return built
 
 

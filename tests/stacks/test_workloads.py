@@ -4,14 +4,13 @@ real pods, and a switch per example."""
 
 import json
 from collections import defaultdict
-from datetime import date
 
 import pytest
 from eksplatform.prometheus import PROMETHEUS_POD_LABELS
 
-from stacks.load import load
 from tests.conftest import FIXTURES, fixture
 from tests.pod_security import pod_spec_of, violations
+from tests.stacks.configs import load_all_default
 from tests.workload_checks import hardening_problems, selects
 from tools.pulumi_mocks import PROJECT, Recorder, stack_config
 
@@ -200,12 +199,7 @@ def test_switching_every_example_off_leaves_only_the_platform(run_stack):
 
 
 def test_examples_are_opt_in_outside_dev():
-    values = {
-        "aws:region": "eu-west-1",
-        f"{NS}:secretValues": json.dumps({"demo-app-credentials": {"username": "u"}}),
-        f"{NS}:secretNamesOutsidePrefix": '["demo-app-credentials"]',
-    }
-    cfg = load(values.get, stack="x", keys=list(values), today=date(2026, 11, 21))
+    cfg = load_all_default()
     assert set(cfg.examples) == {
         "adapter",
         "ambassador",
